@@ -1,0 +1,117 @@
+"""Render every formula with KaTeX at build time, and fail the build on one that does not parse.
+
+Authors write `$...$` and `$$...$$`; pymdownx.arithmatex (generic mode) turns them into
+`<span|div class="arithmatex">` elements. A small Markdown tree-processor, registered here, replaces
+each one with KaTeX's HTML (+MathML for screen readers) from pykatex, so a page ships no math
+JavaScript, only the self-hosted KaTeX CSS and fonts. A display formula with `\\tag{3.1}` gets
+`id="eq-3.1"`, so `[式 (3.1)](#eq-3.1)` links to it and mkdocs' anchor validation knows the id.
+
+Example pages (notebooks rendered by mkdocs-jupyter) bypass Markdown; their `$...$` are rendered in
+`on_page_content` instead.
+"""
+
+import html
+import re
+
+import pykatex
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from mkdocs.exceptions import PluginError
+
+_current = {"page": None}  # the page being rendered, for error messages
+
+
+def render(tex: str, display: bool) -> str:
+    """KaTeX HTML for one formula; raises ValueError with KaTeX's message if it does not parse."""
+    try:
+        return pykatex.renderToString(tex, displayMode=display, throwOnError=True, strict="error")
+    except Exception as err:  # pykatex.ParseError, or a strict-mode error
+        raise ValueError(str(err)) from None
+
+
+def equation_id(tex: str) -> str | None:
+    tag = re.search(r"\\tag\*?\{([^}]*)\}", tex)
+    return "eq-" + re.sub(r"\s+", "", tag.group(1)) if tag else None
+
+
+def fail(tex: str, message: str):
+    """Stop the build, naming the source file and the line where the formula starts."""
+    page = _current["page"]
+    where, line = (page.file.src_uri, 1) if page else ("?", 1)
+    if page is not None:
+        source = page.file.content_string
+        first = tex.strip().splitlines()[0].strip() if tex.strip() else tex
+        pos = source.find(first)
+        line = source.count("\n", 0, pos) + 1 if pos >= 0 else 1
+    raise PluginError(f"{where}:{line}: formula does not parse: {message}\n    {tex.strip()}")
+
+
+class _KatexTreeprocessor(Treeprocessor):
+    def run(self, root):
+        for heading in (el for el in root.iter() if el.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}):
+            if any("arithmatex" in (e.get("class") or "") for e in heading.iter()):
+                fail(heading[0].text or "", "no formulas in headings: they garble the anchor "
+                     "and the table of contents; put the formula in the text below")
+        for el in root.iter():
+            if "arithmatex" not in (el.get("class") or "").split():
+                continue
+            text = el.text or ""
+            display = text.startswith("\\[")
+            tex = text[2:-2]  # strip \( \) or \[ \]
+            try:
+                rendered = render(tex, display)
+            except ValueError as err:
+                fail(tex, str(err))
+            el.text = self.md.htmlStash.store(rendered)
+            el.set("class", "math-display" if display else "math-inline")
+            if display and (eq := equation_id(tex)):
+                el.set("id", eq)
+
+
+class KatexExtension(Extension):
+    def extendMarkdown(self, md):
+        # after arithmatex has built the elements, before mkdocs collects anchor ids (priority 5)
+        md.treeprocessors.register(_KatexTreeprocessor(md), "katex", 6)
+
+
+def on_config(config):
+    config.markdown_extensions.append(KatexExtension())
+    return config
+
+
+def on_page_markdown(markdown, page, config, files):
+    _current["page"] = page
+    return markdown
+
+
+# --- notebook pages -------------------------------------------------------------------------
+# nbconvert leaves math in Markdown cells as literal, HTML-escaped `$$...$$` / `$...$` text.
+_NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_NB_INLINE = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$")
+_NB_MARKDOWN_CELL = re.compile(
+    r'(<div class="[^"]*jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.S)
+
+
+def _render_nb_cell(match):
+    def sub(display):
+        def one(m):
+            tex = html.unescape(m.group(1))
+            try:
+                out = render(tex, display)
+            except ValueError as err:
+                fail(tex, str(err))
+            eq = equation_id(tex) if display else None
+            tag, cls = ("div", "math-display") if display else ("span", "math-inline")
+            id_attr = f' id="{eq}"' if eq else ""
+            return f'<{tag} class="{cls}"{id_attr}>{out}</{tag}>'
+        return one
+    body = _NB_DISPLAY.sub(sub(True), match.group(2))
+    body = _NB_INLINE.sub(sub(False), body)
+    return match.group(1) + body + match.group(3)
+
+
+def on_page_content(html_text, page, config, files):
+    if page.file.src_uri.startswith("examples/"):
+        _current["page"] = page
+        html_text = _NB_MARKDOWN_CELL.sub(_render_nb_cell, html_text)
+    return html_text
