@@ -22,10 +22,10 @@ log = logging.getLogger("mkdocs.hooks.examples")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-# A <script> with a src, or a MathJax config block: notebook pages must not load either.
+# A <script> with a src, or an inline one that configures/imports MathJax or mermaid.
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=[\"'][^\"']*[\"'][^>]*>\s*</script>", re.S)
-_MATHJAX_CONFIG = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*MathJax(?:(?!</script>).)*</script>", re.S)
-_MERMAID = re.compile(r"<script\b[^>]*type=\"module\"[^>]*>(?:(?!</script>).)*mermaid(?:(?!</script>).)*</script>", re.S)
+_CDN_LOADER = re.compile(
+    r"<script\b[^>]*>(?:(?!</script>).)*(?:MathJax|mermaid)(?:(?!</script>).)*</script>", re.S)
 
 
 def is_example(page) -> bool:
@@ -43,8 +43,7 @@ def on_files(files, config):
 def on_page_content(html, page, config, files):
     if not is_example(page):
         return html
-    html = _MATHJAX_CONFIG.sub("", html)
-    html = _MERMAID.sub("", html)
+    html = _CDN_LOADER.sub("", html)
     for tag in _SCRIPT_SRC.findall(html):
         log.debug("removed from %s: %s", page.file.src_uri, tag[:80])
     return _SCRIPT_SRC.sub("", html)

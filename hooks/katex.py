@@ -11,6 +11,7 @@ Example pages (notebooks rendered by mkdocs-jupyter) bypass Markdown; their `$..
 """
 
 import html
+import os
 import re
 
 import pykatex
@@ -37,8 +38,9 @@ def equation_id(tex: str) -> str | None:
 def fail(tex: str, message: str):
     """Stop the build, naming the source file and the line where the formula starts."""
     page = _current["page"]
-    where, line = (page.file.src_uri, 1) if page else ("?", 1)
+    where, line = "?", 1
     if page is not None:
+        where = os.path.relpath(page.file.abs_src_path)
         source = page.file.content_string
         first = tex.strip().splitlines()[0].strip() if tex.strip() else tex
         pos = source.find(first)
