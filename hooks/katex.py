@@ -59,7 +59,7 @@ class _KatexTreeprocessor(Treeprocessor):
                 continue
             text = el.text or ""
             display = text.startswith("\\[")
-            tex = text[2:-2]  # strip \( \) or \[ \]
+            tex = html.unescape(text[2:-2])  # arithmatex escaped &<>"; strip \( \) or \[ \]
             try:
                 rendered = render(tex, display)
             except ValueError as err:

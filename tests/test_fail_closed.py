@@ -157,6 +157,6 @@ def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
 
 def test_a_correct_page_builds(tmp_path):
     # The cases above fail for the reason they name, not because the harness is broken.
-    done = build(tmp_path, "# Page\n\n$$ x^2 \\tag{1.1.1} $$\n\n[式 (1.1.1)](#eq-1.1.1)\n")
+    done = build(tmp_path, "# Page\n\n$$ x^2 < y \\tag{1.1.1} $$\n\n[式 (1.1.1)](#eq-1.1.1), $a \\ne b$\n")
     assert done.returncode == 0, done.stderr
     assert 'id="eq-1.1.1"' in (tmp_path / "site" / "index.html").read_text()
