@@ -36,7 +36,7 @@ def test_a_section_links_to_the_example(script):
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
 def test_page_shows_executed_outputs_and_figures(site, script):
     html = (site / "examples" / script.stem / "index.html").read_text(encoding="utf-8")
-    outputs = re.findall(r'<div class="jp-OutputArea-output[^"]*"', html)
+    outputs = re.findall(r'class="[^"]*\bjp-OutputArea-output\b', html)
     assert outputs, f"{script.name}: the page shows no outputs (was it executed?)"
     assert "data:image/png;base64," in html, f"{script.name}: the page shows no figure"
     assert "Traceback (most recent call last)" not in html
