@@ -9,7 +9,11 @@ Authors mark blocks with pytest-codeblocks' HTML-comment syntax, read by this pl
     <!--pytest.mark.skip(reason="…")-->       do not run the next block; the reason is shown on
                                                the page and in the test summary
 
-A *chain* (a block plus the `cont` blocks after it) is one test, named after its first line. Each
+A *chain* (a block plus the `cont` blocks after it) is one test, named after its first line. Code in
+content tabs (`=== "PyTorch"` / `=== "TensorFlow"`) is run the way a reader meets it: for each tab
+label, the blocks a reader who chose that label sees, in page order; so a `cont` block in the
+TensorFlow tab continues the page's last block outside the tabs (or in the same tab), never the
+PyTorch tab's code. A chain that differs by choice is one test per choice ("line 12 [PyTorch]"). Each
 block runs with `__name__ == "__main__"`, compiled under the .md file's own path and line numbers,
 so a traceback points at the Markdown line that failed (and `tf.function` / `torch.jit.script` can
 read their source). A block that prints without showing its output fails, and so does a shown
@@ -48,6 +52,7 @@ RUNNABLE = {"python", "sh", "bash"}
 PYTHON_LOOKALIKES = {"py", "py3", "python3", "Python", "ipython", "pycon", "python-repl"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 MARKER = re.compile(r"^\s*<!--\s*(?P<body>pytest[-.].*?)\s*-->\s*$")
+TAB = re.compile(r"""^(?P<indent>[ \t]*)===\+?!?\s+(["'])(?P<label>.*)\2\s*$""")
 SKIP = re.compile(r"""^pytest\.mark\.skip\(\s*reason\s*=\s*(["'])(?P<reason>.*?)\1\s*\)$""")
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".gif"}
 
@@ -67,6 +72,7 @@ class Block:
     expected: str | None = None
     expected_line: int = 0
     ignore_whitespace: bool = False
+    tabs: tuple = ()            # ((tab group id, label), ...) from the outermost tab inwards
     where: str = ""             # "docs/page.md:12", for messages
 
     def __post_init__(self):
@@ -80,11 +86,14 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def parse(path: Path) -> list[Block]:
-    """All runnable blocks of one Markdown file, with their markers; AuthorError on any misuse."""
+def parse(path: Path) -> tuple[list[Block], dict[int, list[str]]]:
+    """The runnable blocks of one Markdown file with their markers, and the labels of each tab
+    group; AuthorError on any misuse."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     blocks, errors, pending = [], [], {}
     last_code = None          # (lang, Block|None) of the last fence that is not a shown output
+    open_tabs: list[tuple[int, int, str]] = []   # (indent, group id, label), outermost first
+    group_labels: dict[int, list[str]] = {}
     i = 0
 
     def err(n, msg):
@@ -92,6 +101,18 @@ def parse(path: Path) -> list[Block]:
 
     while i < len(lines):
         n, line = i + 1, lines[i]
+        if line.strip():
+            width = len(line) - len(line.lstrip(" \t"))
+            tab = TAB.match(line)
+            same_group = tab and open_tabs and open_tabs[-1][0] == width
+            while open_tabs and open_tabs[-1][0] >= width and not (same_group and open_tabs[-1][0] == width):
+                open_tabs.pop()
+            if tab:
+                group = open_tabs.pop()[1] if same_group else len(group_labels)
+                group_labels.setdefault(group, []).append(tab["label"])
+                open_tabs.append((width, group, tab["label"]))
+                i += 1
+                continue
         if marker := MARKER.match(line):
             body = marker["body"]
             if body == "pytest-codeblocks:cont":
@@ -143,7 +164,8 @@ def parse(path: Path) -> list[Block]:
                 target.expected, target.expected_line = code, n
                 target.ignore_whitespace = ignore_ws
         elif lang in RUNNABLE and mark[0] == "`":
-            block = Block(path, n, lang, code, cont="cont" in pending, skip=pending.get("skip"))
+            block = Block(path, n, lang, code, cont="cont" in pending, skip=pending.get("skip"),
+                          tabs=tuple((group, label) for _, group, label in open_tabs))
             if block.cont and block.skip is not None:
                 err(n, "a `cont` block cannot be skipped on its own; skip the first block of "
                        "its chain")
@@ -167,7 +189,7 @@ def parse(path: Path) -> list[Block]:
                         'mark them <!--pytest.mark.skip(reason="…")--> (or use ```console)')
     if errors:
         raise AuthorError("\n".join(errors))
-    return blocks
+    return blocks, group_labels
 
 
 def _dedent(line: str, width: int) -> str:
@@ -175,14 +197,29 @@ def _dedent(line: str, width: int) -> str:
     return line[min(width, len(line) - len(stripped)):]
 
 
-def chains(blocks: list[Block]) -> list[list[Block]]:
-    out = []
-    for b in blocks:
-        if b.cont:
-            out[-1].append(b)
-        else:
-            out.append([b])
-    return out
+def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tuple[str, list[Block]]]:
+    """The chains a reader runs, as (tab choice, blocks). Choosing a label shows that tab in every
+    group that has it (Material's linked tabs) and the first tab elsewhere."""
+    choices = sorted({label for labels in group_labels.values() for label in labels}) or [""]
+    out, seen = [], set()
+    for choice in choices:
+        current = None
+        for b in blocks:
+            shown = {g: choice if choice in group_labels[g] else group_labels[g][0] for g, _ in b.tabs}
+            if any(label != shown[g] for g, label in b.tabs):
+                continue
+            if b.cont and current is not None:
+                current.append(b)
+            else:
+                current = [b]
+                out.append((choice, current))
+    unique = []
+    for choice, chain in out:
+        key = tuple(b.line for b in chain)
+        if key not in seen:
+            seen.add(key)
+            unique.append((choice, chain))
+    return sorted(unique, key=lambda c: (c[1][0].line, c[0]))
 
 
 # --- pytest integration ------------------------------------------------------------------------
@@ -195,11 +232,15 @@ def pytest_collect_file(file_path, parent):
 class MarkdownFile(pytest.File):
     def collect(self):
         try:
-            found = parse(self.path)
+            found = chains(*parse(self.path))
         except AuthorError as e:
             raise self.CollectError(str(e)) from None
-        for chain in chains(found):
-            item = Chain.from_parent(self, name=f"line {chain[0].line}")
+        heads = [chain[0].line for _, chain in found]
+        for choice, chain in found:
+            name = f"line {chain[0].line}"
+            if heads.count(chain[0].line) > 1:
+                name += f" [{choice}]"
+            item = Chain.from_parent(self, name=name)
             item.blocks = chain
             if chain[0].skip is not None:
                 item.add_marker(pytest.mark.skip(reason=f"line {chain[0].line}: {chain[0].skip}"))

@@ -160,3 +160,37 @@ def test_a_correct_page_builds(tmp_path):
     done = build(tmp_path, "# Page\n\n$$ x^2 < y \\tag{1.1.1} $$\n\n[式 (1.1.1)](#eq-1.1.1), $a \\ne b$\n")
     assert done.returncode == 0, done.stderr
     assert 'id="eq-1.1.1"' in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_each_tab_is_run_as_a_reader_who_chose_it(tmp_path):
+    # The TensorFlow tab must not lean on a name only the PyTorch tab defines: a reader who chose
+    # TensorFlow never ran that code. The block after the tabs runs once after each tab.
+    done = run_snippets(tmp_path, """\
+        '''python
+        shared = 1
+        '''
+
+        === "PyTorch"
+
+            <!--pytest-codeblocks:cont-->
+            '''python
+            only_torch = shared + 1
+            '''
+
+        === "TensorFlow"
+
+            <!--pytest-codeblocks:cont-->
+            '''python
+            value = only_torch
+            '''
+
+        <!--pytest-codeblocks:cont-->
+        '''python
+        assert shared == 1
+        '''
+        """)
+    assert done.returncode == 1
+    assert "1 failed, 1 passed" in done.stdout            # the PyTorch reader's session is fine
+    assert "docs/page.md::line 1 [TensorFlow]" in done.stdout
+    assert "docs/page.md:15: this block raised" in done.stdout
+    assert "NameError: name 'only_torch' is not defined" in done.stdout
