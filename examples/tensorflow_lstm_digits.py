@@ -1,7 +1,258 @@
 # %% [markdown]
 # # 逐行读数字的 LSTM（TensorFlow）
 #
-# 本示例正在编写。
+# 本示例把 [4.2 节](../../ch4-code/tensorflow-rnn/) 修正后的 Keras 循环网络完整地训练一遍：把一张手写数字
+# 看成一条长 8 步的序列，每一步读入一行 8 个像素，读完最后一行再说出它是几。
+#
+# - **学什么**：原文的模型修正后怎样用：`num_layers` 层真正堆叠的 LSTM，每层一对状态 `[h, c]`；
+#   用 `tf.GradientTape` 和 `tf.function` 写训练循环；画训练曲线；用状态把一条序列分成一行一行地喂给模型，
+#   结果与一次读完完全相同。
+# - **数据**：scikit-learn 自带的 `load_digits`，1797 张 8×8 的手写数字（随 scikit-learn 安装，不联网），
+#   按类别分层抽样，固定划分为 1347 条训练序列、450 条测试序列。
+# - **运行时间**：2 核 CPU 上约 15 到 25 秒，其中训练约 12 秒（有 GPU 时 TensorFlow 自动使用）。
+# - **结果**：2 层、每层 128 个隐藏单元的 LSTM 训练 30 轮，测试准确率 98.9%（450 张测试图分错 5 张；
+#   换随机种子和划分重复 6 次，在 98.0% 到 98.9% 之间）；基线逻辑回归（一次看到全部 64 个像素）为 96.9%。
+#   脚本断言 LSTM 的测试准确率不低于 96%，变差时网站构建会失败。
+#
+# 运行：在仓库根目录执行 `python examples/tensorflow_lstm_digits.py`。
 
 # %%
-print("STUB")
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # 须在导入 TensorFlow 之前设置：少打印启动信息
+
+# ruff: noqa: E402
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from matplotlib import font_manager
+from mplfonts.conf import FONT_DIR
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+font_manager.fontManager.addfont(f"{FONT_DIR}/NotoSansCJKsc-Regular.otf")
+plt.rcParams.update({"font.family": "Noto Sans CJK SC", "axes.unicode_minus": False})
+
+SEED = 0
+keras.utils.set_random_seed(SEED)        # 同时设定 Python、NumPy 和 TensorFlow 的随机种子
+gpus = tf.config.list_physical_devices("GPU")
+print("设备:", "GPU" if gpus else "CPU", "| tensorflow", tf.__version__, "| keras", keras.__version__)
+T0 = time.perf_counter()
+
+# %% [markdown]
+# ## 数据：一张图就是一条 8 步的序列
+#
+# 8×8 的图按行切开：第 $t$ 步的输入 $x_t$ 是第 $t$ 行的 8 个像素。于是每张图是一个形状为
+# `(时间步 8, 特征 8)` 的矩阵，一批图是 `(批量, 8, 8)`，正是 Keras 循环层要的 `(batch, T, d)`。
+# 像素值除以 16，变到 $[0, 1]$。
+
+# %%
+digits = load_digits()
+X = (digits.images / 16).astype("float32")           # (1797, 8, 8)：(样本, 时间步, 特征)
+y = digits.target
+train_idx, test_idx = train_test_split(np.arange(len(y)), test_size=0.25,
+                                       random_state=SEED, stratify=y)
+X_train, y_train, X_test, y_test = X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+print("训练", X_train.shape, "| 测试", X_test.shape, "| 每条序列 T=8 步，每步 d=8 个数")
+
+fig = plt.figure(figsize=(5.5, 2.8), constrained_layout=True)
+grid = fig.add_gridspec(8, 2, width_ratios=[1, 1.3])
+ax = fig.add_subplot(grid[:, 0])
+ax.imshow(X[0], cmap="gray_r", vmin=0, vmax=1)
+ax.set(xticks=[], yticks=[], title=f"一张图（{y[0]}）")
+for t in range(8):
+    ax = fig.add_subplot(grid[t, 1])
+    ax.imshow(X[0, t:t + 1], cmap="gray_r", vmin=0, vmax=1)   # 第 t+1 步的输入：一行 8 个像素
+    ax.set(xticks=[], yticks=[])
+    ax.set_ylabel(f"$x_{t + 1}$", rotation=0, labelpad=12, va="center")
+    if t == 0:
+        ax.set_title("逐行读入的 8 步序列")
+plt.show()
+
+# %% [markdown]
+# ## 模型：修正后的原文模型
+#
+# 与原文相比（逐条解释见 4.2 节）：
+#
+# 1. 初始状态是每层一对 `[h, c]`，形状都是 `(batch, hidden_dim)`，
+#    而不是一个 `(num_layers, batch, hidden_dim)` 的张量；
+# 2. `return_state=True` 的 LSTM 返回三个值，全部接住；
+# 3. `num_layers` 个 LSTM 真的一层接一层地堆叠起来；
+# 4. `input_dim` 用来在构造时就建好全部权重（参数量马上可数），并在输入的特征数不对时给出明白的报错。
+#
+# 接口不变：`call(inputs, states)` 返回每一步的类别概率和新的状态。`states=None` 表示从零状态开始。
+
+# %%
+class RNN(keras.Model):
+    def __init__(self, input_dim, output_dim, hidden_dim, num_layers):
+        super().__init__()
+        self.input_dim, self.hidden_dim, self.num_layers = input_dim, hidden_dim, num_layers
+        self.lstms = [keras.layers.LSTM(hidden_dim, return_sequences=True, return_state=True)
+                      for _ in range(num_layers)]
+        self.dense = keras.layers.Dense(output_dim, activation="softmax")
+        self.build((None, None, input_dim))
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for lstm in self.lstms:
+            lstm.build(shape)
+            shape = shape[:-1] + (self.hidden_dim,)      # 下一层的输入是这一层的 h
+        self.dense.build(shape)
+
+    def call(self, inputs, states=None):
+        if inputs.shape[-1] != self.input_dim:
+            raise ValueError(f"输入的最后一维应为 input_dim={self.input_dim}，实际是 {inputs.shape[-1]}")
+        if states is None:
+            states = [None] * self.num_layers            # None：这一层从零状态开始
+        x, new_states = inputs, []
+        for lstm, state in zip(self.lstms, states, strict=True):
+            x, h, c = lstm(x, initial_state=state)       # 三个返回值：每步输出、最后的 h、最后的 c
+            new_states.append([h, c])
+        return self.dense(x), new_states
+
+    def init_state(self, batch_size):
+        return [[tf.zeros((batch_size, self.hidden_dim)), tf.zeros((batch_size, self.hidden_dim))]
+                for _ in range(self.num_layers)]
+
+
+HIDDEN, LAYERS = 128, 2
+model = RNN(input_dim=8, output_dim=10, hidden_dim=HIDDEN, num_layers=LAYERS)
+model.summary()
+probs, states = model(X_train[:4], model.init_state(4))
+print("输出", tuple(probs.shape), "| 状态：", len(states), "层，每层 h、c 各",
+      tuple(states[0][0].shape))
+
+# %% [markdown]
+# ## 基线：逻辑回归
+#
+# 基线是对 64 个像素做多类逻辑回归。它一次就看到整张图，不需要记住任何东西；LSTM 则必须把前面几行的信息
+# 存在状态里，读到最后一行时才作答。
+
+# %%
+t = time.perf_counter()
+logreg = LogisticRegression(max_iter=2000).fit(X_train.reshape(len(X_train), -1), y_train)
+acc_logreg = logreg.score(X_test.reshape(len(X_test), -1), y_test)
+time_logreg = time.perf_counter() - t
+print(f"逻辑回归测试准确率 {acc_logreg:.1%}（{time_logreg:.2f} 秒）")
+
+# %% [markdown]
+# ## 训练
+#
+# 模型在每一步都输出一个类别分布，这里只用**最后一步**的输出计算交叉熵损失：读完整张图再作答。
+# 优化器是 Adam，学习率 $5 \times 10^{-3}$，小批量 32 条，共 30 轮。`tf.function` 把训练的一步编译成计算图，
+# 第一次调用时要花一两秒“追踪”（trace），之后每步都很快。
+
+# %%
+EPOCHS, BATCH, LR = 30, 32, 5e-3
+keras.utils.set_random_seed(SEED)
+model = RNN(input_dim=8, output_dim=10, hidden_dim=HIDDEN, num_layers=LAYERS)
+optimizer = keras.optimizers.Adam(LR)
+loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+
+@tf.function
+def train_step(x, y):
+    with tf.GradientTape() as tape:
+        probs, _ = model(x, training=True)
+        loss = loss_fn(y, probs[:, -1])                  # 最后一步的预测
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+    return loss
+
+
+def evaluate(x, y):
+    probs, _ = model(x)
+    last = probs[:, -1].numpy()
+    return float(loss_fn(y, last)), float((last.argmax(1) == y).mean()), last.argmax(1)
+
+
+rng = np.random.default_rng(SEED)
+history = {"train_loss": [], "test_loss": [], "test_acc": []}
+t = time.perf_counter()
+for epoch in range(1, EPOCHS + 1):
+    order = rng.permutation(len(X_train))
+    losses = [train_step(X_train[idx], y_train[idx]).numpy()
+              for idx in np.array_split(order, np.ceil(len(order) / BATCH))]
+    test_loss, test_acc, _ = evaluate(X_test, y_test)
+    history["train_loss"].append(float(np.mean(losses)))
+    history["test_loss"].append(test_loss)
+    history["test_acc"].append(test_acc)
+    if epoch == 1 or epoch % 3 == 0:
+        print(f"第 {epoch:2d}/{EPOCHS} 轮  训练损失 {np.mean(losses):.4f}  测试损失 {test_loss:.4f}  "
+              f"测试准确率 {test_acc:.1%}  已用 {time.perf_counter() - t:.1f} 秒")
+time_lstm = time.perf_counter() - t
+_, acc_lstm, lstm_pred = evaluate(X_test, y_test)
+
+# %% [markdown]
+# ## 训练曲线
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+epochs = range(1, EPOCHS + 1)
+ax1.plot(epochs, history["train_loss"], "o-", ms=3, label="训练")
+ax1.plot(epochs, history["test_loss"], "o-", ms=3, label="测试")
+ax1.set(xlabel="轮数", ylabel="交叉熵损失", title="损失", yscale="log")
+ax1.legend()
+ax2.plot(epochs, history["test_acc"], "o-", ms=3, label="LSTM（逐行读）")
+ax2.axhline(acc_logreg, color="tab:gray", ls="--", label=f"逻辑回归基线 {acc_logreg:.1%}")
+ax2.axhline(0.96, color="tab:red", ls=":", lw=1, label="断言的下限 96%")
+ax2.set(xlabel="轮数", ylabel="测试准确率", title="测试准确率", ylim=(0.8, 1.0))
+ax2.legend(loc="lower right")
+plt.show()
+
+# %% [markdown]
+# ## 结果与对比
+
+# %%
+print("测试准确率 | 分错条数 | 用时（秒） | 方法")
+logreg_pred = logreg.predict(X_test.reshape(len(X_test), -1))
+for name, acc, pred, seconds in [("逻辑回归（一次看全部 64 个像素）", acc_logreg, logreg_pred, time_logreg),
+                                 (f"LSTM {LAYERS}×{HIDDEN}（逐行读，{EPOCHS} 轮）", acc_lstm, lstm_pred,
+                                  time_lstm)]:
+    print(f"{acc:>9.1%} | {int((pred != y_test).sum()):>8d} | {seconds:>9.2f} | {name}")
+assert acc_lstm >= 0.96, f"LSTM 的测试准确率 {acc_lstm:.1%} 低于 96%"
+
+# %% [markdown]
+# ## 一行一行地喂：状态的用处
+#
+# 原文的模型之所以要把状态传进传出，是为了能把一条长序列分段送进去。下面每次只喂**一行**（`T=1`），
+# 把上一次返回的状态作为下一次的初始状态。读完 8 行后的结果，应当与一次读完整张图完全相同。
+# 顺便看看模型读到每一行时“猜”的是几：它只在最后一步受过训练，前面几步的猜测只是副产品。
+
+# %%
+x = X_test[:6]
+full, _ = model(x)                                       # 一次读完
+states = model.init_state(len(x))
+steps = []
+for t in range(8):
+    probs, states = model(x[:, t:t + 1], states)         # 只喂第 t+1 行，带着状态
+    steps.append(probs[:, 0])
+streamed = tf.stack(steps, axis=1)
+assert np.allclose(streamed.numpy(), full.numpy(), atol=1e-5)
+print("逐行喂入与一次读完的输出一致（atol=1e-5）")
+guesses = streamed.numpy().argmax(-1)
+print("真实 | 读完第 1 … 8 行后的预测")
+for label, row in zip(y_test[:6], guesses, strict=True):
+    print(f"{label:>4} | {' '.join(map(str, row))}")
+
+# %% [markdown]
+# 最后看看 LSTM 分错的测试图，标题是“真实类别 → LSTM 的预测”。
+
+# %%
+wrong = np.flatnonzero(lstm_pred != y_test)
+print(f"LSTM 分错 {len(wrong)} 张，逻辑回归分错 {int((logreg_pred != y_test).sum())} 张")
+if len(wrong):
+    cols = min(len(wrong), 10)
+    rows = (len(wrong) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.1), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong, strict=False):
+        ax.imshow(X_test[i], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"{y_test[i]}→{lstm_pred[i]}", fontsize=9)
+    plt.show()
+print(f"总用时 {time.perf_counter() - T0:.1f} 秒")
