@@ -57,7 +57,7 @@ serve: $(STAMP) $(KERNEL)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
 build: $(STAMP) $(KERNEL)
-	BOOK_EXECUTE=1 $(BIN)/mkdocs build --strict --clean
+	BOOK_EXECUTE=true $(BIN)/mkdocs build --strict --clean
 
 test: $(STAMP) $(KERNEL) $(NODE_STAMP)
 	@echo "network for tests: $(if $(NETNS),none (network namespace, loopback only),blocked in-process by pytest-socket only: unshare -rn is not available here)"

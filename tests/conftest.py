@@ -25,7 +25,10 @@ def site(tmp_path_factory) -> Path:
     out, log = shared / "site", shared / "site-build.log"
     with FileLock(str(shared / "site.lock")):
         if not log.exists():
-            env = dict(os.environ, BOOK_EXECUTE="true")
+            # Not MPLBACKEND: tests/snippets.py sets Agg for its blocks, and in the notebook kernel
+            # that would hide every figure an example draws.
+            env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+            env["BOOK_EXECUTE"] = "true"
             done = subprocess.run(
                 [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
                 cwd=ROOT, env=env, capture_output=True, text=True)

@@ -2,7 +2,8 @@
 
 import re
 
-_CODE = re.compile(r"<(pre|code|script|style|textarea)\b.*?</\1>", re.S)
+# Code, and the MathML copy of each formula (its <annotation> holds the TeX source, on purpose).
+_CODE = re.compile(r"<(pre|code|script|style|textarea|math)\b.*?</\1>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
 # What TeX looks like when nothing rendered it.
 _RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$<]*\\[A-Za-z]+[^$<]*\$")
@@ -47,3 +48,6 @@ def test_the_checks_see_formulas(pages):
     html = pages["ch1-background/definition/index.html"]
     assert {"eq-1.1.1", "eq-1.1.2", "eq-1.1.3"} <= set(re.findall(r'id="(eq-[^"]+)"', html))
     assert _RAW_TEX.search(_visible_text("<p>$$x$$ and $\\alpha$</p>"))
+    assert _RAW_TEX.search(_visible_text("<p>\\begin{aligned}x</p>"))
+    assert not _RAW_TEX.search(_visible_text('<math><annotation encoding="application/x-tex">\\begin{aligned}'
+                                             "</annotation></math>"))

@@ -1,0 +1,352 @@
+"""Promise: the site works for a reader, checked the way a reader meets it: in a real browser.
+
+The built site (the `site` fixture: strict build, examples executed) is served on a free loopback
+port and opened in headless Debian chromium, driven by Playwright (tests/browser_support.py).
+
+* Every page: no console error or warning, no uncaught exception, no failed request or HTTP
+  error, no request to any host but the local server (such requests are aborted and reported),
+  every font loads, and every formula is KaTeX output styled by KaTeX's CSS (no raw TeX left in
+  the visible text, no KaTeX error).
+* Every page at a 375 px wide phone viewport: nothing scrolls sideways.
+* Chosen pages: a PyTorch/TensorFlow tab switches and the choice holds on the next page; the
+  search finds Chinese words from the middle of a sentence and English terms; example pages show
+  their output images; the dark-mode toggle works and holds; the copy button copies its block.
+
+No chromium: skipped with a warning locally, failed under CI (env CI set). To run the tests on a
+site built elsewhere (e.g. a deliberately broken copy), set BOOK_BROWSER_SITE=/path/to/site.
+"""
+
+import os
+import re
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser_support import chromium_missing, launch, serve
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+
+def _page_path(source: Path) -> str:
+    """docs/ch1-background/definition.md -> 'ch1-background/definition/' (the URL under the site)."""
+    rel = source.relative_to(ROOT / "docs").with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "index" else rel.parts
+    return "".join(f"{part}/" for part in parts)
+
+
+# Every page a reader can open, known before the build: the Markdown pages, the examples, the 404.
+PAGES = sorted({_page_path(md) for md in (ROOT / "docs").rglob("*.md")}
+               | {f"examples/{py.stem}/" for py in (ROOT / "examples").glob("*.py")}
+               | {"404.html"})
+
+# Search: a word -> a page it must find. The Chinese words sit in the middle of sentences of that
+# page (checked below), so only a segmented index finds them; a whitespace tokenizer would not.
+SEARCHES = {
+    "迁移": "ch1-background/definition/",      # 之后能被迁移到许多下游任务上
+    "高昂": "ch1-background/applications/",    # 先在海量数据上做一次代价高昂的预训练
+    "Transformer": "ch4-code/transformers/",
+    "LSTM": "ch3-algorithms/rnn/",
+}
+
+# What TeX looks like when nothing rendered it (checked in visible text, code excluded).
+_RAW_TEX = r"\$\$|\\[()[\]]|\\begin\{|\\(?:frac|sum|mathbf|mathrm|text|left|right|partial|nabla|cdot)\b" \
+           r"|\$[^$\s][^$]*[\\^_][^$]*\$"
+
+# Runs in the page after load: what is wrong with its formulas and fonts.
+_FORMULA_PROBLEMS_JS = """async (rawTex) => {
+  await document.fonts.ready;
+  const problems = [];
+  for (const f of document.fonts)
+    if (f.status === "error") problems.push(`font failed to load: ${f.family}`);
+  for (const el of document.querySelectorAll(".katex-error, .arithmatex"))
+    problems.push(`unrendered formula: ${el.textContent.slice(0, 80)}`);
+  for (const el of document.querySelectorAll(".math-inline, .math-display")) {
+    const html = el.querySelector(".katex-html"), mathml = el.querySelector(".katex-mathml");
+    const tex = el.textContent.slice(0, 80);
+    if (!html || !mathml) { problems.push(`formula without KaTeX output: ${tex}`); continue; }
+    // KaTeX's CSS hides the MathML copy (kept for screen readers) and draws the HTML in KaTeX fonts.
+    if (getComputedStyle(mathml).position !== "absolute"
+        || !getComputedStyle(html).fontFamily.includes("KaTeX"))
+      problems.push(`formula not styled by katex.min.css: ${tex}`);
+  }
+  const re = new RegExp(rawTex);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: (n) =>
+    n.parentElement.closest("pre, code, script, style, textarea, .katex, .md-search")
+      || !n.parentElement.checkVisibility()   // e.g. mkdocs-jupyter's hidden copy of each cell
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  for (let n; (n = walker.nextNode());) {
+    const m = n.textContent.match(re);
+    if (m) problems.push(
+      `raw TeX in the text: …${n.textContent.slice(Math.max(0, m.index - 20), m.index + 40)}…`);
+  }
+  return problems;
+}"""
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    if why := chromium_missing():
+        message = f"BROWSER TESTS NOT RUN: {why}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site_dir(browser, request) -> Path:
+    override = os.environ.get("BOOK_BROWSER_SITE")
+    return Path(override) if override else request.getfixturevalue("site")
+
+
+@pytest.fixture(scope="module")
+def base_url(site_dir):
+    with serve(site_dir) as url:
+        yield url
+
+
+class Reader:
+    """A browser tab that notes everything that goes wrong while it reads pages."""
+
+    QUIET = 0.2  # seconds without network activity after which a loaded page counts as settled
+
+    def __init__(self, browser, base_url, **context_options):
+        self.base, self.problems = base_url, []
+        self.context = browser.new_context(color_scheme="light", locale="zh-CN", **context_options)
+        # Only the local server may be asked for anything; requests elsewhere are refused here.
+        self.context.route(lambda url: not url.startswith((base_url, "data:", "blob:")), self._refuse)
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda err: self.problems.append(f"uncaught exception: {err}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(
+            f"HTTP {r.status}: {r.url}"))
+        # Requests still running, and when the network last did something (see `open`).
+        self.pending, self.leaving, self.last_activity = set(), set(), time.monotonic()
+        self.page.on("request", lambda r: self._network(self.pending.add, r))
+        self.page.on("requestfinished", lambda r: self._network(self.pending.discard, r))
+        self.page.on("requestfailed", lambda r: self._network(self.pending.discard, r))
+
+    def _network(self, change, request):
+        change(request)
+        self.last_activity = time.monotonic()
+
+    def _failed(self, request):
+        # A request cut off because the test moved to the next page (a late favicon) is no defect.
+        if not (request in self.leaving and "ERR_ABORTED" in (request.failure or "")):
+            self.problems.append(f"request failed: {request.url} {request.failure}")
+
+    def _refuse(self, route):
+        self.problems.append(f"request to another host: {route.request.url}")
+        route.abort("blockedbyclient")
+
+    def _console(self, msg):
+        if msg.type in ("error", "warning"):
+            self.problems.append(f"console {msg.type}: {msg.text} ({msg.location.get('url', '')})")
+
+    def open(self, path: str):
+        """Load a page and wait until it is complete: fonts in, and the search worker's scripts and
+        index fetched (nothing in flight for QUIET seconds), so nothing is cut off by the next page."""
+        self.leaving = set(self.pending)
+        self.page.goto(self.base + path, wait_until="load")
+        self.page.evaluate("document.fonts.ready.then(() => true)")
+        deadline = time.monotonic() + 20
+        while self.pending or time.monotonic() - self.last_activity < self.QUIET:
+            assert time.monotonic() < deadline, f"{path}: still loading {[r.url for r in self.pending]}"
+            self.page.wait_for_timeout(25)
+        return self.page
+
+    def take_problems(self) -> list[str]:
+        found, self.problems = self.problems, []
+        return found
+
+
+@pytest.fixture(scope="module")
+def desktop(browser, base_url):
+    reader = Reader(browser, base_url, viewport={"width": 1280, "height": 900})
+    yield reader
+    reader.context.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser, base_url):
+    reader = Reader(browser, base_url, viewport={"width": 375, "height": 740}, is_mobile=True,
+                    has_touch=True, device_scale_factor=2)
+    yield reader
+    reader.context.close()
+
+
+@pytest.fixture
+def reader(browser, base_url):
+    """A fresh tab with its own storage (tabs and palette choices start from the defaults)."""
+    one = Reader(browser, base_url, viewport={"width": 1280, "height": 900},
+                 permissions=["clipboard-read", "clipboard-write"])
+    yield one
+    one.context.close()
+
+
+def _html(site_dir: Path, path: str) -> str:
+    file = site_dir / (path if path.endswith(".html") else path + "index.html")
+    return file.read_text(encoding="utf-8")
+
+
+# --- every page -------------------------------------------------------------------------------
+def test_every_built_page_is_opened(site_dir):
+    built = {str(p.relative_to(site_dir)) for p in site_dir.rglob("*.html")}
+    opened = {p if p.endswith(".html") else p + "index.html" for p in PAGES}
+    assert built <= opened, f"pages the browser tests never open: {sorted(built - opened)}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly_with_every_formula_rendered(desktop, path):
+    page = desktop.open(path)
+    problems = desktop.take_problems()
+    problems += page.evaluate(_FORMULA_PROBLEMS_JS, _RAW_TEX)
+    problems += desktop.take_problems()  # anything that went wrong while fonts loaded
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems[:15])
+
+
+# Runs in the page: elements that stick out past the right edge of the screen. Those inside a box
+# that scrolls on its own (a code block, a wide formula or table) are fine; anything else makes
+# the page scroll sideways or, where Material clips the overflow, cuts content off.
+_STICKING_OUT_JS = """() => {
+  const width = document.documentElement.clientWidth, found = [];
+  const scrollsOnItsOwn = (el) => {
+    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement)
+      if (/auto|scroll/.test(getComputedStyle(box).overflowX)
+          && box.getBoundingClientRect().right <= width + 1)
+        return true;
+    return false;
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    if (!el.checkVisibility({visibilityProperty: true})) continue;
+    // Inside KaTeX's MathML copy (a clipped 1 px box, for screen readers) only that box counts;
+    // SVG shapes: their <svg> counts.
+    if (el.parentElement.closest(".katex-mathml") || el.ownerSVGElement) continue;
+    // An absolutely positioned box escapes a scroller that is not its containing block.
+    const escapes = getComputedStyle(el).position === "absolute" && el.offsetParent === document.body;
+    if (escapes || !scrollsOnItsOwn(el))
+      found.push(`<${el.tagName.toLowerCase()} class="${el.className.baseVal ?? el.className}">`
+                 + ` ends at ${Math.round(box.right)} px`);
+  }
+  const page = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+  if (page > width) found.push(`the page is ${page} px wide`);
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_scrolls_sideways_on_a_phone(phone, path):
+    page = phone.open(path)
+    phone.take_problems()  # reported by the desktop test
+    sticking_out = page.evaluate(_STICKING_OUT_JS)
+    assert not sticking_out, f"{path} at 375 px:\n  " + "\n  ".join(sticking_out[:15])
+
+
+# --- chosen pages -----------------------------------------------------------------------------
+def _pages_with_tabs(site_dir) -> list[str]:
+    tabs = re.compile(r'<div class="tabbed-labels">(?:(?!</div>).)*>PyTorch</label>'
+                      r'(?:(?!</div>).)*>TensorFlow</label>', re.S)
+    return [p for p in PAGES if not p.endswith(".html") and tabs.search(_html(site_dir, p))]
+
+
+def _shown_tab_labels(page) -> list[str]:
+    """The label of the visible panel of every PyTorch/TensorFlow tab set on the page."""
+    return page.evaluate("""() => [...document.querySelectorAll(".tabbed-set")].flatMap(set => {
+        const labels = [...set.querySelectorAll(":scope > .tabbed-labels > label")];
+        const blocks = [...set.querySelectorAll(":scope > .tabbed-content > .tabbed-block")];
+        if (!labels.some(l => l.textContent.trim() === "TensorFlow")) return [];
+        return labels.filter((l, i) => blocks[i] && blocks[i].offsetHeight > 0)
+                     .map(l => l.textContent.trim());
+    })""")
+
+
+def test_tabs_switch_and_the_choice_holds_on_the_next_page(reader, site_dir):
+    with_tabs = _pages_with_tabs(site_dir)
+    assert len(with_tabs) >= 2, f"need two pages with PyTorch/TensorFlow tabs, found {with_tabs}"
+    first, second = with_tabs[:2]
+    page = reader.open(first)
+    assert set(_shown_tab_labels(page)) == {"PyTorch"}, f"{first}: PyTorch is not the default tab"
+    page.locator(".tabbed-labels > label", has_text="TensorFlow").first.click()
+    assert set(_shown_tab_labels(page)) == {"TensorFlow"}, f"{first}: clicking TensorFlow did not switch"
+    page = reader.open(second)
+    assert set(_shown_tab_labels(page)) == {"TensorFlow"}, f"{second}: the TensorFlow choice did not hold"
+    assert not reader.take_problems()
+
+
+def _search(page, query: str) -> list[str]:
+    """Type `query` into Material's search box; the pages (paths) of the results."""
+    page.locator(".md-search__input").click()
+    box = page.locator("input.md-search__input")
+    box.fill(query)
+    box.press("End")  # Material searches on keyup
+    # The result count appears when the search is done; all three of its Chinese forms (none, one,
+    # n) end in 结果, unlike the "initialising" and "type to search" messages before it.
+    page.wait_for_function("""() =>
+        document.querySelector(".md-search-result__meta").textContent.includes("结果")""")
+    hrefs = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(a => a.href)")
+    return sorted({urlsplit(href).path.lstrip("/") for href in hrefs})
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_search_finds_chinese_words_and_english_terms(reader, site_dir, query):
+    expected = SEARCHES[query]
+    text = re.sub(r"<[^>]+>", "", _html(site_dir, expected))
+    if not query.isascii():  # guard: the word really stands between other Chinese characters
+        assert re.search(rf"[\u4e00-\u9fff]{query}[\u4e00-\u9fff]", text), f"{query!r} not mid-sentence"
+    page = reader.open("")
+    found = _search(page, query)
+    assert expected in found, f"searching {query!r} found {found}, not {expected}"
+    assert not reader.take_problems()
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("examples/")])
+def test_example_pages_show_their_output_images(desktop, path):
+    page = desktop.open(path)
+    images = page.eval_on_selector_all(
+        ".jp-OutputArea-output img", "imgs => imgs.map(i => [i.complete && i.naturalWidth, i.offsetWidth])")
+    assert images, f"{path}: no output image on the page"
+    assert all(natural > 0 and shown > 0 for natural, shown in images), f"{path}: images not shown {images}"
+    assert not desktop.take_problems()
+
+
+def test_dark_mode_toggle_works_and_holds(reader):
+    page = reader.open("ch1-background/definition/")
+
+    def look():
+        return page.evaluate("""() => [document.body.getAttribute("data-md-color-scheme"),
+                                       getComputedStyle(document.body).backgroundColor]""")
+
+    light = look()
+    assert light[0] == "default"
+    page.locator("label.md-header__button[for^='__palette']:visible").click()
+    dark = look()
+    assert dark[0] == "slate" and dark[1] != light[1], f"toggle did not darken the page: {light} -> {dark}"
+    page = reader.open("ch1-background/")
+    assert look() == dark, "the dark scheme did not hold on the next page"
+    assert not reader.take_problems()
+
+
+def test_copy_button_copies_the_block(reader):
+    page = reader.open("ch1-background/definition/")
+    block = page.locator("div.language-python.highlight").first
+    block.hover()
+    block.locator("button[data-md-type='copy']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    shown = block.locator("code").inner_text()
+    assert copied.strip() == shown.strip() and "get_model_path" in copied
+    assert not reader.take_problems()
