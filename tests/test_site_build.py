@@ -41,3 +41,13 @@ def test_one_title_per_page(pages):
     wrong = {page: n for page, html in pages.items()
              if page != "404.html" and (n := len(re.findall(r"<h1[\s>]", html))) != 1}
     assert not wrong, f"pages without exactly one <h1>: {wrong}"
+
+
+def test_figures_keep_their_place_and_load_lazily(site, pages):
+    # hooks/images.py: the PNG's own size (no jump when it arrives), fetched only near the viewport.
+    figures = [(page, tag) for page, html in pages.items()
+               for tag in re.findall(r'<img\b[^>]*\bsrc="[^":]+\.png"[^>]*>', html)]
+    assert len(figures) >= 10, figures  # guard: the book's figures were found
+    wrong = [f"{page}: {tag[:120]}" for page, tag in figures
+             if not re.search(r'width="\d+" height="\d+" loading="lazy"', tag)]
+    assert not wrong, "figures without size or lazy loading:\n" + "\n".join(wrong)
