@@ -20,14 +20,21 @@ from markdown.treeprocessors import Treeprocessor
 from mkdocs.exceptions import PluginError
 
 _current = {"page": None}  # the page being rendered, for error messages
+# Rendered formulas, by (tex, display). `mkdocs serve` re-executes this file on every rebuild, so
+# the cache hangs on the pykatex module, which stays imported: an edit re-renders only what changed
+# (~1.7 ms a formula, ~1,100 formulas in the book). Failures are not cached.
+_CACHE: dict[tuple[str, bool], str] = pykatex.__dict__.setdefault("_ai_book_cache", {})
 
 
 def render(tex: str, display: bool) -> str:
     """KaTeX HTML for one formula; raises ValueError with KaTeX's message if it does not parse."""
-    try:
-        return pykatex.renderToString(tex, displayMode=display, throwOnError=True, strict="error")
-    except Exception as err:  # pykatex.ParseError, or a strict-mode error
-        raise ValueError(str(err)) from None
+    if (tex, display) not in _CACHE:
+        try:
+            _CACHE[tex, display] = pykatex.renderToString(
+                tex, displayMode=display, throwOnError=True, strict="error")
+        except Exception as err:  # pykatex.ParseError, or a strict-mode error
+            raise ValueError(str(err)) from None
+    return _CACHE[tex, display]
 
 
 def equation_id(tex: str) -> str | None:
