@@ -28,6 +28,23 @@ _CDN_LOADER = re.compile(
     r"<script\b[^>]*>(?:(?!</script>).)*(?:MathJax|mermaid)(?:(?!</script>).)*</script>", re.S)
 
 
+_serving = {"now": False}
+
+
+def on_startup(command, dirty):
+    _serving["now"] = command == "serve"
+
+
+def on_config(config):
+    # `make serve` shows the examples unexecuted; there, reuse mkdocs-jupyter's conversion of an
+    # unchanged script (.cache/mkdocs-jupyter) so that a rebuild stays fast. Executed builds (make
+    # build, make test) never use that cache: its key ignores the installed library versions.
+    nb = config.plugins["mkdocs-jupyter"].config
+    if _serving["now"] and not nb["execute"]:
+        nb["cache"] = True
+    return config
+
+
 def is_example(page) -> bool:
     return page.file.src_uri.startswith("examples/") and page.file.src_uri.endswith(".py")
 
@@ -52,7 +69,9 @@ def on_page_content(html, page, config, files):
 def on_post_page(output, page, config):
     if is_example(page):
         # mkdocs-jupyter's include_source copies the .py; add the notebook form beside it.
-        dest = Path(page.file.abs_dest_path).parent / (Path(page.file.src_uri).stem + ".ipynb")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        jupytext.write(jupytext.read(page.file.abs_src_path), dest, fmt="ipynb")
+        src = Path(page.file.abs_src_path)
+        dest = Path(page.file.abs_dest_path).parent / (src.stem + ".ipynb")
+        if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:  # serve: only if edited
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            jupytext.write(jupytext.read(src), dest, fmt="ipynb")
     return output

@@ -6,6 +6,11 @@ each one with KaTeX's HTML (+MathML for screen readers) from pykatex, so a page 
 JavaScript, only the self-hosted KaTeX CSS and fonts. A display formula with `\\tag{3.1}` gets
 `id="eq-3.1"`, so `[式 (3.1)](#eq-3.1)` links to it and mkdocs' anchor validation knows the id.
 
+Every formula is rendered (and so checked) while the Markdown is converted, but its HTML goes into
+the page only in `on_post_page`: until then the element holds its TeX, which is what the search
+index gets. KaTeX's markup is most of a page's bytes; indexing it cost seconds per build and filled
+the index with glyph soup.
+
 Example pages (notebooks rendered by mkdocs-jupyter) bypass Markdown; their `$...$` are rendered in
 `on_page_content` instead.
 """
@@ -20,10 +25,10 @@ from markdown.treeprocessors import Treeprocessor
 from mkdocs.exceptions import PluginError
 
 _current = {"page": None}  # the page being rendered, for error messages
-# Rendered formulas, by (tex, display). `mkdocs serve` re-executes this file on every rebuild, so
-# the cache hangs on the pykatex module, which stays imported: an edit re-renders only what changed
-# (~1.7 ms a formula, ~1,100 formulas in the book). Failures are not cached.
-_CACHE: dict[tuple[str, bool], str] = pykatex.__dict__.setdefault("_ai_book_cache", {})
+# Rendered formulas, by (tex, display). mkdocs loads a hook module once per process, so under
+# `mkdocs serve` an edit re-renders only what changed (~1.7 ms a formula, ~1,100 in the book).
+# Failures are not cached.
+_CACHE: dict[tuple[str, bool], str] = {}
 
 
 def render(tex: str, display: bool) -> str:
@@ -68,10 +73,10 @@ class _KatexTreeprocessor(Treeprocessor):
             display = text.startswith("\\[")
             tex = html.unescape(text[2:-2])  # arithmatex escaped &<>"; strip \( \) or \[ \]
             try:
-                rendered = render(tex, display)
+                render(tex, display)  # checked now, placed by on_post_page
             except ValueError as err:
                 fail(tex, str(err))
-            el.text = self.md.htmlStash.store(rendered)
+            el.text = self.md.htmlStash.store(html.escape(tex, quote=False))
             el.set("class", "math-display" if display else "math-inline")
             if display and (eq := equation_id(tex)):
                 el.set("id", eq)
@@ -91,6 +96,14 @@ def on_config(config):
 def on_page_markdown(markdown, page, config, files):
     _current["page"] = page
     return markdown
+
+
+_PLACED = re.compile(r'(<(span|div) class="math-(inline|display)"[^>]*>)([^<]*)(</\2>)')
+
+
+def on_post_page(output, page, config):
+    """Put each formula's KaTeX HTML (rendered above, so from the cache) in place of its TeX."""
+    return _PLACED.sub(lambda m: m[1] + render(html.unescape(m[4]), m[3] == "display") + m[5], output)
 
 
 # --- notebook pages -------------------------------------------------------------------------
