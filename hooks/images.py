@@ -2,8 +2,14 @@
 width and height (read from the file's header, so the layout does not jump when it arrives) and
 `loading="lazy" decoding="async"` (a figure below the fold costs nothing until the reader scrolls
 near it; this keeps chapter-3 pages within the page-weight budget, see bench/results.md).
+
+Example pages get the same: nbconvert inlines each figure an example draws as a base64 data URI,
+which made those pages ~150 KB of HTML (gzipped) before the first paint. Each becomes a PNG file
+beside the page, named by its content, and is sized and lazy-loaded like the others.
 """
 
+import base64
+import hashlib
 import posixpath
 import re
 import struct
@@ -15,11 +21,30 @@ _IMG = re.compile(r'<img\b(?P<attrs>[^>]*?)\s*/?>')
 _SRC = re.compile(r'\bsrc="(?P<src>[^"]+)"')
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        raise PluginError(f"hooks/images.py: {path} is not a PNG")
-    return struct.unpack(">II", head[16:24])
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+
+
+def _png_size(data: bytes, name) -> tuple[int, int]:
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise PluginError(f"hooks/images.py: {name} is not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+def on_post_page(output, page, config):
+    uri = page.file.src_uri
+    if not (uri.startswith("examples/") and uri.endswith(".py")):  # as hooks/examples.py
+        return output
+
+    def to_file(match):
+        data = base64.b64decode(match[1])
+        width, height = _png_size(data, f"an output image of {uri}")
+        name = f"output-{hashlib.sha256(data).hexdigest()[:12]}.png"
+        target = Path(page.file.abs_dest_path).parent / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return f'src="{name}" width="{width}" height="{height}" loading="lazy" decoding="async"'
+
+    return _DATA_PNG.sub(to_file, output)
 
 
 def on_page_content(html, page, config, files):
@@ -32,7 +57,7 @@ def on_page_content(html, page, config, files):
         target = files.get_file_from_path(posixpath.normpath(posixpath.join(page.url, src["src"])))
         if target is None:
             return match[0]  # test_links reports the broken image
-        width, height = _png_size(Path(target.abs_src_path))
+        width, height = _png_size(Path(target.abs_src_path).read_bytes()[:24], target.abs_src_path)
         return f'<img{attrs} width="{width}" height="{height}" loading="lazy" decoding="async" />'
 
     return _IMG.sub(fix, html)

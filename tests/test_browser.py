@@ -317,8 +317,10 @@ def test_search_finds_chinese_words_and_english_terms(reader, site_dir, query):
 @pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("examples/")])
 def test_example_pages_show_their_output_images(desktop, path):
     page = desktop.open(path)
-    images = page.eval_on_selector_all(
-        ".jp-OutputArea-output img", "imgs => imgs.map(i => [i.complete && i.naturalWidth, i.offsetWidth])")
+    # They load lazily (hooks/images.py): bring each into view, as a reader scrolling would.
+    images = page.eval_on_selector_all(".jp-OutputArea-output img", """async imgs => {
+      for (const i of imgs) { i.scrollIntoView(); await i.decode().catch(() => {}); }
+      return imgs.map(i => [i.complete && i.naturalWidth, i.offsetWidth]); }""")
     assert images, f"{path}: no output image on the page"
     assert all(natural > 0 and shown > 0 for natural, shown in images), f"{path}: images not shown {images}"
     assert not desktop.take_problems()
