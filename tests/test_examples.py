@@ -38,7 +38,12 @@ def test_page_shows_executed_outputs_and_figures(site, script):
     html = (site / "examples" / script.stem / "index.html").read_text(encoding="utf-8")
     outputs = re.findall(r'class="[^"]*\bjp-OutputArea-output\b', html)
     assert outputs, f"{script.name}: the page shows no outputs (was it executed?)"
-    assert "data:image/png;base64," in html, f"{script.name}: the page shows no figure"
+    # Figures are PNG files beside the page (hooks/images.py), each a real image of some size.
+    figures = re.findall(r'<img [^>]*src="(output-[0-9a-f]{12}\.png)"', html)
+    assert figures, f"{script.name}: the page shows no figure"
+    folder = site / "examples" / script.stem
+    assert all((folder / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in figures)
+    assert "data:image/png;base64," not in html, f"{script.name}: a figure left inline"
     assert "Traceback (most recent call last)" not in html
     assert not NOISE.search(re.sub(r"<[^>]+>", "", html)), f"{script.name}: TF start-up noise on the page"
 
