@@ -5,7 +5,9 @@ near it; this keeps chapter-3 pages within the page-weight budget, see bench/res
 
 Example pages get the same: nbconvert inlines each figure an example draws as a base64 data URI,
 which made those pages ~150 KB of HTML (gzipped) before the first paint. Each becomes a PNG file
-beside the page, named by its content, and is sized and lazy-loaded like the others.
+beside the page, named by its content, and is sized and lazy-loaded like the others. Its alt text,
+"No description has been provided for this image" from nbconvert, becomes the heading of the
+section that draws it (e.g. "训练曲线"), which is what a screen reader user needs to place it.
 """
 
 import base64
@@ -21,7 +23,10 @@ _IMG = re.compile(r'<img\b(?P<attrs>[^>]*?)\s*/?>')
 _SRC = re.compile(r'\bsrc="(?P<src>[^"]+)"')
 
 
-_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+_DATA_PNG = re.compile(r'<img alt="(?P<alt>[^"]*)"(?P<attrs>[^>]*?) '
+                       r'src="data:image/png;base64,(?P<data>[A-Za-z0-9+/=\s]+)"')
+_HEADING = re.compile(r"<h[1-6]\b[^>]*>(.*?)</h[1-6]>", re.S)
+_NBCONVERT_ALT = "No description has been provided for this image"
 
 
 def _png_size(data: bytes, name) -> tuple[int, int]:
@@ -36,13 +41,17 @@ def on_post_page(output, page, config):
         return output
 
     def to_file(match):
-        data = base64.b64decode(match[1])
+        data = base64.b64decode(match["data"])
         width, height = _png_size(data, f"an output image of {uri}")
         name = f"output-{hashlib.sha256(data).hexdigest()[:12]}.png"
         target = Path(page.file.abs_dest_path).parent / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        return f'src="{name}" width="{width}" height="{height}" loading="lazy" decoding="async"'
+        alt = match["alt"]
+        if alt == _NBCONVERT_ALT and (headings := _HEADING.findall(output, 0, match.start())):
+            alt = "示例输出的图：" + re.sub(r"<[^>]+>|¶", "", headings[-1]).strip()
+        return (f'<img alt="{alt}"{match["attrs"]} src="{name}" width="{width}" height="{height}" '
+                'loading="lazy" decoding="async"')
 
     return _DATA_PNG.sub(to_file, output)
 

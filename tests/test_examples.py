@@ -44,6 +44,7 @@ def test_page_shows_executed_outputs_and_figures(site, script):
     folder = site / "examples" / script.stem
     assert all((folder / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in figures)
     assert "data:image/png;base64," not in html, f"{script.name}: a figure left inline"
+    assert "No description has been provided" not in html, f"{script.name}: a figure without alt text"
     assert "Traceback (most recent call last)" not in html
     assert not NOISE.search(re.sub(r"<[^>]+>", "", html)), f"{script.name}: TF start-up noise on the page"
 
