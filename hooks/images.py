@@ -66,7 +66,8 @@ def on_page_content(html, page, config, files):
         target = files.get_file_from_path(posixpath.normpath(posixpath.join(page.url, src["src"])))
         if target is None:
             return match[0]  # test_links reports the broken image
-        width, height = _png_size(Path(target.abs_src_path).read_bytes()[:24], target.abs_src_path)
+        with open(target.abs_src_path, "rb") as png:
+            width, height = _png_size(png.read(24), target.abs_src_path)
         return f'<img{attrs} width="{width}" height="{height}" loading="lazy" decoding="async" />'
 
     return _IMG.sub(fix, html)
