@@ -1,5 +1,6 @@
 """Promise: `mkdocs build --strict` succeeds and publishes every page, complete and clean."""
 
+import html
 import re
 
 from tests.conftest import ROOT
@@ -51,3 +52,22 @@ def test_figures_keep_their_place_and_load_lazily(site, pages):
     wrong = [f"{page}: {tag[:120]}" for page, tag in figures
              if not re.search(r'width="\d+" height="\d+" loading="lazy"', tag)]
     assert not wrong, "figures without size or lazy loading:\n" + "\n".join(wrong)
+
+
+def test_code_blocks_show_every_character_of_their_source(pages):
+    # hooks/code_spans.py drops token spans; the code a reader sees (and copies) must not change.
+    from tests.snippets import parse
+    shown_code = re.compile(r'<div class="language-\w+ highlight">(?:<span class="filename">[^<]*</span>)?'
+                            r'<pre><span></span><code>(.*?)</code></pre>', re.S)
+    checked = 0
+    for md in sorted(DOCS.rglob("*.md")):
+        blocks = [b for b in parse(md)[0] if b.lang in ("python", "bash", "sh")]
+        built = pages[_built_path(md)]
+        shown = {html.unescape(re.sub(r"<[^>]+>", "", code)).strip() for code in shown_code.findall(built)}
+        missing = [b.where for b in blocks if b.code.strip() not in shown]
+        assert not missing, f"code blocks whose text the built page does not show: {missing}"
+        checked += len(blocks)
+    assert checked >= 100, checked  # guard: the book's blocks were found
+    assert not any('<span class="n">' in page for page in pages.values())
+    chapters = [page for path, page in pages.items() if not path.startswith("examples/")]
+    assert not any('<span class="p">' in page for page in chapters)
