@@ -123,7 +123,7 @@ class Reader:
 
     def __init__(self, browser, base_url, **context_options):
         self.base, self.problems = base_url, []
-        self.context = browser.new_context(color_scheme="light", locale="zh-CN", **context_options)
+        self.context = browser.new_context(**{"color_scheme": "light", "locale": "zh-CN", **context_options})
         # Only the local server may be asked for anything; requests elsewhere are refused here.
         self.context.route(lambda url: not url.startswith((base_url, "data:", "blob:")), self._refuse)
         self.context.set_default_timeout(15_000)
@@ -340,7 +340,30 @@ def test_dark_mode_toggle_works_and_holds(reader):
     assert dark[0] == "slate" and dark[1] != light[1], f"toggle did not darken the page: {light} -> {dark}"
     page = reader.open("ch1-background/")
     assert look() == dark, "the dark scheme did not hold on the next page"
+    toggle = page.locator("label.md-header__button[for^='__palette']:visible")
+    assert toggle.count() == 1 and toggle.get_attribute("for") == "__palette_0", "no way back to light"
+    toggle.click()
+    assert look() == light, "the toggle did not bring the light scheme back"
     assert not reader.take_problems()
+
+
+def test_palette_follows_the_system_until_the_reader_chooses(browser, base_url):
+    # overrides/partials/palette.html stands in for Material's palette component: check what that
+    # component did. A system set to dark gets the dark scheme, and the browser's own widgets too.
+    night = Reader(browser, base_url, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    page = night.open("ch2-concepts/")
+    scheme = page.evaluate("""() => [document.body.getAttribute("data-md-color-scheme"),
+        document.querySelector("meta[name=color-scheme]")?.content]""")
+    assert scheme == ["slate", "dark"], scheme
+    # Keyboard: Enter on the focused option switches too, and the choice is kept.
+    page.focus("#__palette_1")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+    page = night.open("ch3-algorithms/")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default", \
+        "the reader's choice of light did not win over the system's dark on the next page"
+    assert not night.take_problems()
+    night.context.close()
 
 
 def test_copy_button_copies_the_block(reader):
