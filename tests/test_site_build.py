@@ -71,3 +71,9 @@ def test_code_blocks_show_every_character_of_their_source(pages):
     assert not any('<span class="n">' in page for page in pages.values())
     chapters = [page for path, page in pages.items() if not path.startswith("examples/")]
     assert not any('<span class="p">' in page for page in chapters)
+
+
+def test_every_table_column_has_a_header(pages):
+    # A data cell under an empty <th> has no header for a screen reader (axe: td-has-header).
+    empty = [page for page, html in pages.items() if re.search(r"<th[^>]*>\s*</th>", html)]
+    assert not empty, f"tables with an empty header cell: {empty}"
