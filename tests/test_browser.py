@@ -161,12 +161,24 @@ class Reader:
         index fetched (nothing in flight for QUIET seconds), so nothing is cut off by the next page."""
         self.leaving = set(self.pending)
         self.page.goto(self.base + path, wait_until="load")
+        self._settle(path)
+        return self.page
+
+    def bring_into_view(self, locator):
+        """Scroll to an element and let the page settle, as a reader looks before clicking: text
+        below the first screen is laid out only as it comes into view (book.css, content-visibility),
+        and a formula there may ask for a KaTeX font not loaded yet, which moves things a little."""
+        locator.scroll_into_view_if_needed()
+        self._settle(self.page.url)
+
+    def _settle(self, what: str):
         self.page.evaluate("document.fonts.ready.then(() => true)")
         deadline = time.monotonic() + 20
         while self.pending or time.monotonic() - self.last_activity < self.QUIET:
-            assert time.monotonic() < deadline, f"{path}: still loading {[r.url for r in self.pending]}"
+            assert time.monotonic() < deadline, f"{what}: still loading {[r.url for r in self.pending]}"
             self.page.wait_for_timeout(25)
-        return self.page
+        next_frame = "new Promise(requestAnimationFrame)"
+        self.page.evaluate(f"async () => {{ await {next_frame}; await {next_frame}; }}")
 
     def take_problems(self) -> list[str]:
         found, self.problems = self.problems, []
@@ -281,7 +293,9 @@ def test_tabs_switch_and_the_choice_holds_on_the_next_page(reader, site_dir):
     first, second = with_tabs[:2]
     page = reader.open(first)
     assert set(_shown_tab_labels(page)) == {"PyTorch"}, f"{first}: PyTorch is not the default tab"
-    page.locator(".tabbed-labels > label", has_text="TensorFlow").first.click()
+    tensorflow = page.locator(".tabbed-labels > label", has_text="TensorFlow").first
+    reader.bring_into_view(tensorflow)
+    tensorflow.click()
     assert set(_shown_tab_labels(page)) == {"TensorFlow"}, f"{first}: clicking TensorFlow did not switch"
     page = reader.open(second)
     assert set(_shown_tab_labels(page)) == {"TensorFlow"}, f"{second}: the TensorFlow choice did not hold"
@@ -369,6 +383,7 @@ def test_palette_follows_the_system_until_the_reader_chooses(browser, base_url):
 def test_copy_button_copies_the_block(reader):
     page = reader.open("ch1-background/definition/")
     block = page.locator("div.language-python.highlight").first
+    reader.bring_into_view(block)
     block.hover()
     block.locator("button[data-md-type='copy']").click()
     copied = page.evaluate("navigator.clipboard.readText()")
