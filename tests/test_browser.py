@@ -225,6 +225,10 @@ def test_every_built_page_is_opened(site_dir):
 def test_page_loads_cleanly_with_every_formula_rendered(desktop, path):
     page = desktop.open(path)
     problems = desktop.take_problems()
+    # Lay out the whole page, also what a reader has not scrolled to yet (book.css leaves that
+    # for later), so that every formula asks for its fonts now.
+    page.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
+    page.evaluate("document.body.offsetHeight")
     problems += page.evaluate(_FORMULA_PROBLEMS_JS, _RAW_TEX)
     problems += desktop.take_problems()  # anything that went wrong while fonts loaded
     assert not problems, f"{path}:\n  " + "\n  ".join(problems[:15])
