@@ -17,10 +17,11 @@ character.
 
 import re
 
+from examples import is_example  # hooks/examples.py: mkdocs puts hooks/ on sys.path to load a hook
+
 _PLAIN = re.compile(r'<span class="[nw]">([^<]*)</span>')
 _PLAIN_IN_CHAPTERS = re.compile(r'<span class="[nwop]">([^<]*)</span>')
 
 
 def on_page_content(html, page, config, files):
-    example = page.file.src_uri.endswith(".py")  # a notebook page, from examples/ (hooks/examples.py)
-    return (_PLAIN if example else _PLAIN_IN_CHAPTERS).sub(r"\1", html)
+    return (_PLAIN if is_example(page) else _PLAIN_IN_CHAPTERS).sub(r"\1", html)

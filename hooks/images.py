@@ -19,6 +19,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from examples import is_example  # hooks/examples.py: mkdocs puts hooks/ on sys.path to load a hook
+
 _IMG = re.compile(r'<img\b(?P<attrs>[^>]*?)\s*/?>')
 _SRC = re.compile(r'\bsrc="(?P<src>[^"]+)"')
 
@@ -36,9 +38,9 @@ def _png_size(data: bytes, name) -> tuple[int, int]:
 
 
 def on_post_page(output, page, config):
-    uri = page.file.src_uri
-    if not (uri.startswith("examples/") and uri.endswith(".py")):  # as hooks/examples.py
+    if not is_example(page):
         return output
+    uri = page.file.src_uri
 
     def to_file(match):
         data = base64.b64decode(match["data"])

@@ -10,6 +10,8 @@ every heading) and gives each heading its TOC entry's id, and its ¶ link the sa
 import logging
 import re
 
+from examples import is_example  # hooks/examples.py: mkdocs puts hooks/ on sys.path to load a hook
+
 log = logging.getLogger("mkdocs.hooks.notebook_anchors")
 _HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
 
@@ -21,9 +23,9 @@ def _flatten(toc):
 
 
 def on_page_content(html, page, config, files):
-    uri = page.file.src_uri
-    if not (uri.startswith("examples/") and uri.endswith(".py")):  # as hooks/examples.py
+    if not is_example(page):
         return html
+    uri = page.file.src_uri
     links = list(_flatten(page.toc))
     headings = list(_HEADING.finditer(html))
     if len(links) != len(headings):

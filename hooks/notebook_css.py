@@ -19,6 +19,8 @@ from pathlib import Path
 
 import tinycss2
 
+from examples import is_example  # hooks/examples.py: mkdocs puts hooks/ on sys.path to load a hook
+
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>\s*", re.S)
 _FUNCTIONAL = re.compile(r":{1,2}[\w-]+\((?:[^()]|\([^()]*\))*\)")  # :not(.x), :is(...), ...
 _REQUIRED = re.compile(r"([.#])(-?[_a-zA-Z][\w-]*)")
@@ -72,8 +74,7 @@ def _prune(compiled, classes: set[str], ids: set[str]) -> list[str]:
 
 
 def on_post_page(output, page, config):
-    uri = page.file.src_uri
-    if not (uri.startswith("examples/") and uri.endswith(".py")):  # as hooks/examples.py
+    if not is_example(page):
         return output
     head, sep, body = output.partition("</head>")
     css = "\n".join(_STYLE.findall(body))

@@ -4,6 +4,7 @@ import html
 import re
 
 from tests.conftest import ROOT
+from tests.snippets import parse
 
 DOCS = ROOT / "docs"
 
@@ -56,7 +57,6 @@ def test_figures_keep_their_place_and_load_lazily(site, pages):
 
 def test_code_blocks_show_every_character_of_their_source(pages):
     # hooks/code_spans.py drops token spans; the code a reader sees (and copies) must not change.
-    from tests.snippets import parse
     shown_code = re.compile(r'<div class="language-\w+ highlight">(?:<span class="filename">[^<]*</span>)?'
                             r'<pre><span></span><code>(.*?)</code></pre>', re.S)
     checked = 0
