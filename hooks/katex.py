@@ -16,6 +16,7 @@ Example pages (notebooks rendered by mkdocs-jupyter) bypass Markdown; their `$..
 """
 
 import html
+import logging
 import os
 import re
 
@@ -47,8 +48,10 @@ def equation_id(tex: str) -> str | None:
     return "eq-" + re.sub(r"\s+", "", tag.group(1)) if tag else None
 
 
-def fail(tex: str, message: str):
-    """Stop the build, naming the source file and the line where the formula starts."""
+def fail(tex: str, message: str) -> str:
+    """Stop the build, naming the source file and the line where the formula starts. Under
+    `mkdocs serve` (or BOOK_SHOW_ERRORS=1) log it and show it in the page instead, in the formula's
+    place: a server stopped by an exception leaves the browser waiting until the file is fixed."""
     page = _current["page"]
     where, line = "?", 1
     if page is not None:
@@ -57,7 +60,20 @@ def fail(tex: str, message: str):
         first = tex.strip().splitlines()[0].strip() if tex.strip() else tex
         pos = source.find(first)
         line = source.count("\n", 0, pos) + 1 if pos >= 0 else 1
-    raise PluginError(f"{where}:{line}: formula does not parse: {message}\n    {tex.strip()}")
+    error = f"{where}:{line}: formula does not parse: {message}\n    {tex.strip()}"
+    if not (_show_errors["now"] or os.environ.get("BOOK_SHOW_ERRORS")):
+        raise PluginError(error)
+    logging.getLogger("mkdocs.hooks.katex").error(error)
+    shown = f'<strong class="book-error" style="color:#d32f2f">{html.escape(error)}</strong>'
+    _CACHE[tex, True] = _CACHE[tex, False] = shown  # what on_post_page puts in its place
+    return shown
+
+
+_show_errors = {"now": False}
+
+
+def on_startup(command, dirty):
+    _show_errors["now"] = command == "serve"
 
 
 class _KatexTreeprocessor(Treeprocessor):
@@ -121,7 +137,7 @@ def _render_nb_cell(match):
             try:
                 out = render(tex, display)
             except ValueError as err:
-                fail(tex, str(err))
+                out = fail(tex, str(err))
             eq = equation_id(tex) if display else None
             tag, cls = ("div", "math-display") if display else ("span", "math-inline")
             id_attr = f' id="{eq}"' if eq else ""

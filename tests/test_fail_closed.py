@@ -6,25 +6,28 @@ Markdown settings (mkdocs.yml inherited) for formulas and links.
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from hooks.blocks import parse
 from tests.conftest import ROOT
 
 FENCE = "```"
 
 
-def run_snippets(tmp_path, markdown: str) -> subprocess.CompletedProcess:
+def run_snippets(tmp_path, markdown: str, *args: str) -> subprocess.CompletedProcess:
     page = tmp_path / "docs" / "page.md"
-    page.parent.mkdir(parents=True)
+    page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(textwrap.dedent(markdown).replace("'''", FENCE), encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.snippets", "-p", "no:cacheprovider",
-         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), str(page)],
+         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), *args,
+         str(page.parent)],   # the folder: a page named alone also gets its site checks
         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
 
 
@@ -84,10 +87,16 @@ def test_printing_without_showing_the_output_fails(tmp_path):
     assert "docs/page.md:1: the block prints, but the page shows no output" in done.stdout
 
 
+@pytest.mark.parametrize("fence", ["py", "python3", "python3.11", "Python", "{.python}", "shell", "zsh",
+                                   "js", ""])
+def test_a_fence_neither_run_nor_known_is_an_error(tmp_path, fence):
+    # An allow-list: a fence runs, or is a display language the book knows; nothing else passes.
+    done = run_snippets(tmp_path, f"# Page\n\n'''{fence}\nprint(1)\n'''\n")
+    assert done.returncode != 0
+    assert f"docs/page.md:3: fence info `{fence}` is neither run nor a known display language" in done.stdout
+
+
 @pytest.mark.parametrize("fence, message", [
-    ("'''py", "fence info `py` is never run"),
-    ("'''python3", "fence info `python3` is never run"),
-    ("'''{.python}", "is never run"),
     ("~~~python", "~~~python fences are not run"),
     ("'''bash", "blocks run in a shell"),
 ])
@@ -96,6 +105,31 @@ def test_a_fence_the_tests_would_skip_is_an_error(tmp_path, fence, message):
     done = run_snippets(tmp_path, f"# Page\n\n{fence}\nprint(1)\n{close}\n")
     assert done.returncode != 0
     assert "docs/page.md:3: " in done.stdout and message in done.stdout
+
+
+def test_display_fences_and_titled_blocks_pass(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python title="x.py"
+        print(2)
+        '''
+
+        <!--pytest-codeblocks:expected-output-->
+        '''text
+        2
+        '''
+
+        '''console
+        $ make test
+        '''
+
+        ~~~~markdown
+        '''python
+        shown, not run
+        '''
+        ~~~~
+        """)
+    assert done.returncode == 0, done.stdout
+    assert "1 passed" in done.stdout
 
 
 def test_markers_after_prose_fences_are_errors(tmp_path):
@@ -194,3 +228,165 @@ def test_each_tab_is_run_as_a_reader_who_chose_it(tmp_path):
     assert "docs/page.md::line 1 [TensorFlow]" in done.stdout
     assert "docs/page.md:15: this block raised" in done.stdout
     assert "NameError: name 'only_torch' is not defined" in done.stdout
+
+
+# --- one marker grammar (hooks/blocks.py), for the tests and the site ---------------------------
+
+def test_a_new_tab_set_starts_a_new_group(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text('=== "PyTorch"\n\n    x\n\n=== "TensorFlow"\n\n    y\n\n'
+                    '===! "SGD"\n\n    z\n\n=== "Adam"\n\n    w\n', encoding="utf-8")
+    assert parse(page)[1] == {0: ["PyTorch", "TensorFlow"], 1: ["SGD", "Adam"]}
+
+
+def test_prose_checks_mask_fences_as_the_runner_reads_them():
+    # A list item's fence may close at another indent; the runner reads it as code, so the prose
+    # checks must not read it as prose (they use the runner's lexer).
+    from tests.test_prose import prose
+    source = "1. 步骤：\n\n    ```python\n    x = 0.5\n```\n\n正文。\n"
+    assert "0.5" not in prose(source) and "正文" in prose(source)
+
+
+def test_the_site_labels_blocks_from_the_tests_parse(tmp_path):
+    # An output shown in a ~~~ fence is the output the tests compare: the site titles *it* "输出",
+    # never the next Python block.
+    done = build(tmp_path, """\
+        # Page
+
+        ```python
+        print(1)
+        ```
+
+        <!--pytest-codeblocks:expected-output-->
+        ~~~text
+        1
+        ~~~
+
+        ```python
+        x = 2
+        ```
+
+        <!--pytest-codeblocks:cont-->
+        ```python
+        y = x
+        ```
+
+        <!--pytest.mark.skip(reason="needs a GPU")-->
+        ```python
+        z = 3
+        ```
+        """)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "site" / "index.html").read_text()
+    titles = re.findall(r'<span class="filename">([^<]*)</span>', page)
+    assert titles == ["输出", "接上段"], titles
+    assert "此代码块不在测试中运行：needs a GPU" in page
+    assert "pytest" not in re.sub(r"<[^>]+>", "", page.split("<article", 1)[1])
+
+
+# --- a chain runs as a script would ---------------------------------------------------------------
+
+def test_a_chain_runs_in_a_real_main_module(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import inspect
+        import multiprocessing
+        import pickle
+
+        import torch
+
+
+        class Point:
+            def __init__(self, x=1):
+                self.x = x
+
+
+        class Twice(torch.nn.Module):
+            def forward(self, x):
+                return 2 * x
+
+
+        def square(n):
+            return n * n
+        '''
+
+        <!--pytest-codeblocks:cont-->
+        '''python
+        assert "class Point" in inspect.getsource(Point)
+        assert pickle.loads(pickle.dumps(Point(3))).x == 3
+        assert torch.jit.script(Twice())(torch.ones(2)).tolist() == [2.0, 2.0]
+        if __name__ == "__main__":
+            for method in ("fork", "spawn"):
+                with multiprocessing.get_context(method).Pool(2) as pool:
+                    assert pool.map(square, range(4)) == [0, 1, 4, 9], method
+        '''
+        """)
+    assert done.returncode == 0, done.stdout
+
+
+def test_matplotlib_state_does_not_leak_from_one_chain_to_the_next(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import matplotlib.pyplot as plt
+        from matplotlib import font_manager
+        from mplfonts.conf import FONT_DIR
+        font_manager.fontManager.addfont(f"{FONT_DIR}/NotoSansCJKsc-Regular.otf")
+        plt.rcParams.update({"font.family": "Noto Sans CJK SC", "lines.linewidth": 7})
+        '''
+
+        '''python
+        import matplotlib
+        from matplotlib import font_manager
+        assert matplotlib.rcParams["lines.linewidth"] == 1.5
+        assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+        assert "Noto Sans CJK SC" not in {f.name for f in font_manager.fontManager.ttflist}
+        '''
+        """, "-n0", "-p", "no:randomly")
+    assert done.returncode == 0, done.stdout
+    assert "2 passed" in done.stdout
+
+
+def test_a_figure_that_differs_keeps_its_difference_image(tmp_path):
+    figures = tmp_path / "docs" / "figures"
+    figures.mkdir(parents=True)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.figure(figsize=(2, 2)).savefig(figures / "x.png")   # an empty figure is committed
+    plt.close("all")
+    done = run_snippets(tmp_path, """\
+        '''python
+        import matplotlib.pyplot as plt
+        plt.figure(figsize=(2, 2))
+        plt.plot([0, 1], [0, 1], linewidth=8)
+        plt.savefig("x.png")
+        '''
+        """)
+    assert done.returncode == 1
+    assert "docs/page.md:1: x.png differs from docs/figures/x.png" in done.stdout
+    kept = re.findall(r"(?:drawn now|difference): (\S+)", done.stdout)
+    assert kept == [".cache/figure-diffs/page/x.png", ".cache/figure-diffs/page/x-failed-diff.png"]
+    assert all((tmp_path / k).is_file() for k in kept)
+
+
+def test_a_deprecated_call_in_a_snippet_fails_it(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import warnings
+
+        import numpy as np
+        stacked = np.row_stack([[1], [2]])
+        '''
+        """)
+    assert done.returncode == 1
+    assert "docs/page.md:5: this block calls a deprecated API (DeprecationWarning: `row_stack`" in done.stdout
+
+
+def test_a_library_warning_about_its_own_internals_passes(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import warnings
+        warnings.warn_explicit("internal", DeprecationWarning, "/site-packages/numpy/x.py", 1)
+        '''
+        """)
+    assert done.returncode == 0, done.stdout

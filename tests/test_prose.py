@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hooks.blocks import Fence, lex
 from tests.snippets import parse
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -31,7 +32,6 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff"
 
 _NOT_PROSE = [
     re.compile(r"\A---\n.*?\n---\n", re.S),                     # front matter
-    re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", re.S | re.M),  # fences, nested ones too
     re.compile(r"<!--.*?-->", re.S),
     re.compile(r"\$\$.*?\$\$", re.S),
     re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?(?<!\\)\$"),
@@ -48,7 +48,16 @@ def _blank(text: str, match: re.Match) -> str:
     return text[:match.start()] + re.sub(r"[^\n]", " ", match[0]) + text[match.end():]
 
 
+def _fences(source: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of every fenced block, as the snippet runner reads them (hooks/blocks.py)."""
+    starts = [0] + [m.end() for m in re.finditer("\n", source)]
+    return [(starts[f.line - 1], starts[min(f.end, len(starts) - 1)])
+            for f in lex(source) if isinstance(f, Fence)]
+
+
 def prose(source: str) -> str:
+    for start, end in reversed(_fences(source)):
+        source = source[:start] + re.sub(r"[^\n]", " ", source[start:end]) + source[end:]
     for pattern in _NOT_PROSE:
         for match in reversed(list(pattern.finditer(source))):
             source = _blank(source, match)
