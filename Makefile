@@ -1,7 +1,10 @@
 # 《AI大模型的学习与进阶》: every target bootstraps .venv from requirements.lock first.
 #   make serve   author loop: live-reloading site on http://127.0.0.1:8000 (examples shown, not run)
-#   make build   the site exactly as published, examples executed, into site/
-#   make test    every snippet, example, link, formula, and the pages in a browser (offline)
+#   make page PAGE=docs/ch1-background/definition.md   one page: its code, formulas, links, images,
+#                nav entry, front matter and prose, in seconds (the author loop)
+#   make build   the code blocks, then the site as published (examples executed) into site/
+#   make test    every snippet, example, link, formula, and the pages in a browser (offline); when
+#                all pass, site/ is the site they checked (what the Pages workflow publishes)
 #   make figures rewrite docs/**/figures/ from the code that draws them (then look, then commit)
 #   make bench   timings of the above, written to bench/
 #   make lock    re-resolve pyproject.toml's pins into requirements.lock (needs the network)
@@ -17,6 +20,12 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 # Node tools, pinned by bench/package-lock.json: linkinator (make test) and Lighthouse (make bench),
 # installed into bench/node_modules; like the Python stamp, keyed on the lock's content.
 NODE_STAMP := bench/node_modules/.installed-$(shell sha256sum bench/package-lock.json | cut -c1-16)
+# PyPI serves no CPU-only torch (`torch==2.13.0+cpu` in the lock): a wheel pip finds as it is
+# set up (a local wheel, PIP_EXTRA_INDEX_URL as in CI), else PyTorch's own CPU index.
+TORCH := $(shell grep '^torch==' requirements.lock)
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
+# Where `make test` builds the site it checks; published as site/ when every test passed.
+TESTED_SITE := .cache/tested-site
 # Jupyter kernel the examples run in (this venv's python, TF C++ logs kept out of cell outputs).
 KERNEL := $(VENV)/share/jupyter/kernels/ai-book/kernel.json
 export HF_HUB_OFFLINE := 1
@@ -28,15 +37,22 @@ export NO_MKDOCS_2_WARNING := 1
 # allows one, and always under pytest-socket (see pyproject.toml).
 NETNS := $(shell unshare -rn true 2>/dev/null && echo 'unshare -rn sh -c "ip link set lo up && exec \"\$$0\" \"\$$@\""')
 
-.PHONY: serve build test figures bench lock vendor-katex clean node
+.PHONY: serve page build test figures bench lock vendor-katex clean node
 
 $(STAMP): requirements.lock
+	@echo "Setting up .venv from requirements.lock: about 4 GB (PyTorch, TensorFlow, ...), 3-10 minutes"
+	@echo "the first time, depending on the network; later runs reinstall only when the lock changes."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25' $(QUIET_PIP)
+	@echo "torch (CPU build, ~200 MB) ..."
+	$(BIN)/python -m pip install --quiet --no-deps '$(TORCH)' $(QUIET_PIP) 2>/dev/null \
+	  || $(BIN)/python -m pip install --quiet --no-deps --extra-index-url $(TORCH_INDEX) '$(TORCH)' $(QUIET_PIP)
+	@echo "everything else in requirements.lock ..."
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock $(QUIET_PIP)
 	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-*
 	touch $@
+	@echo "Set up: .venv ($$(du -sh $(VENV) | cut -f1))"
 
 $(KERNEL): $(STAMP)
 	mkdir -p $(dir $@)
@@ -56,12 +72,29 @@ $(NODE_STAMP): bench/package-lock.json
 serve: $(STAMP) $(KERNEL)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
+# The author loop for one page: its blocks, and (as the page is named) its site checks.
+page: $(STAMP)
+	@test -n "$(PAGE)" || { echo 'usage: make page PAGE=docs/<chapter>/<page>.md'; exit 2; }
+	$(BIN)/pytest -n0 $(PAGE)
+
+# Nothing the tests have not run is published: the code blocks first, then the site (examples
+# executed) into a scratch directory that replaces site/ only when the build succeeded.
 build: $(STAMP) $(KERNEL)
-	BOOK_EXECUTE=true $(BIN)/mkdocs build --strict --clean
+	@echo "make build: the code blocks of docs/ first, then the site with every example executed"
+	$(NETNS) $(BIN)/pytest -q docs
+	rm -rf .cache/build-site
+	BOOK_EXECUTE=true $(BIN)/mkdocs build --strict --site-dir .cache/build-site
+	rm -rf site && mv .cache/build-site site
+	@echo "site/: built and strict-checked"
 
 test: $(STAMP) $(KERNEL) $(NODE_STAMP)
-	@echo "network for tests: $(if $(NETNS),none (network namespace, loopback only),blocked in-process by pytest-socket only: unshare -rn is not available here)"
-	$(NETNS) $(BIN)/pytest $(ARGS)
+	@echo "network for tests: $(if $(NETNS),none (network namespace, loopback only),none but loopback, refused in-process by the snippet runner and pytest-socket: unshare -rn is not available here)"
+	@echo "make test: the code blocks, then the site built with every example executed (a minute without dots), then the checks of that site and the browser"
+	rm -rf $(TESTED_SITE)
+	BOOK_SITE_DIR=$(TESTED_SITE) $(NETNS) $(BIN)/pytest $(ARGS)
+	@if [ -z "$(ARGS)" ] && [ -d $(TESTED_SITE) ]; then \
+	  find $(TESTED_SITE) -maxdepth 1 -type l -delete; rm -rf site; mv $(TESTED_SITE) site; \
+	  echo "site/: the site these tests checked (the Pages workflow publishes it)"; fi
 
 # Rewrite the committed figures (docs/**/figures/*.png) from the code blocks that draw them.
 figures: $(STAMP)
@@ -72,11 +105,18 @@ figures: $(STAMP)
 bench: $(STAMP) $(KERNEL) $(NODE_STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
+# Every version already in the lock stays as it is (it is the constraint file); what pyproject.toml
+# adds is resolved around it. To move a pin, change it in pyproject.toml and delete its line (and
+# those of what it needs) from requirements.lock first.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade 'pip>=25' $(QUIET_PIP)
 	.lock-venv/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"], sep="\n")' > .lock-venv/req.txt
-	.lock-venv/bin/python -m pip install --quiet -r .lock-venv/req.txt $(QUIET_PIP)
+	grep -v '^#' requirements.lock > .lock-venv/constraints.txt
+	.lock-venv/bin/python -m pip install --quiet --no-deps '$(TORCH)' $(QUIET_PIP) 2>/dev/null \
+	  || .lock-venv/bin/python -m pip install --quiet --no-deps --extra-index-url $(TORCH_INDEX) '$(TORCH)' $(QUIET_PIP)
+	.lock-venv/bin/python -m pip install --quiet -r .lock-venv/req.txt -c .lock-venv/constraints.txt $(QUIET_PIP)
+	.lock-venv/bin/python -m pip check
 	( echo "# Generated by 'make lock' from pyproject.toml: do not edit by hand."; .lock-venv/bin/python -m pip freeze --all --exclude pip ) > requirements.lock
 	rm -rf .lock-venv
 

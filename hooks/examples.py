@@ -1,47 +1,66 @@
-"""Put examples/*.py into the site as notebook pages, and keep those pages self-contained.
+"""Put examples/*.py into the site as notebook pages, executed once per change, with downloads.
 
 examples/ lives beside docs/ (the scripts are runnable as `python examples/x.py`), so mkdocs does
-not see it. This hook adds each script to the site's files *before* mkdocs-jupyter looks at them
-(priority 100), so the plugin renders it like any notebook: `examples/x.py` -> `/examples/x/`.
+not see it. Before mkdocs-jupyter looks at the files (priority 100), this hook turns each script
+into a notebook and adds it as the page `examples/x.py` -> `/examples/x/`, backed by that .ipynb:
 
-On the rendered page it then removes what mkdocs-jupyter would fetch from a CDN (MathJax,
-mermaid, require.js; formulas are rendered by hooks/katex.py instead) and writes the .ipynb beside
-the .py that `include_source` copies, so the page can offer both for download
-(overrides/main.html shows the buttons).
+* Executed (`make build`, `make test`: BOOK_EXECUTE=true) by this hook, not by mkdocs-jupyter,
+  so that the run is cached (as sphinx-gallery caches on an md5 of the script): the key is the
+  script, the data files it reads, requirements.lock and the Python version, so a build after an
+  unrelated edit does not train again. Under CI (env CI set) examples always run afresh. Without
+  BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is one, else the code.
+* A cell that raises stops the build once, with the cell's line in examples/x.py and a plain
+  (colourless) traceback.
+* The page offers for download the notebook with its outputs (the file mkdocs-jupyter's
+  include_source copies), the script, and the data files it reads (beside them, where the example
+  looks). In the downloaded notebook the links point at the published site and the kernel is
+  plain `python3`.
+
+On the rendered page it also removes what mkdocs-jupyter would fetch from a CDN (MathJax,
+mermaid, require.js; formulas are rendered by hooks/katex.py instead).
 """
 
+import hashlib
 import logging
+import os
 import re
+import shutil
+import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import jupytext
+import nbformat
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
+# mkdocs loads this file as the module "hooks/examples.py"; the other hooks `import examples`.
+# One module under both names, so its state (and is_example) exists once.
+sys.modules.setdefault("examples", sys.modules[__name__])
+
 log = logging.getLogger("mkdocs.hooks.examples")
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_LINK = re.compile(r"(\]\()([^)\s]+)")
 # A <script> with a src, or an inline one that configures/imports MathJax or mermaid.
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=[\"'][^\"']*[\"'][^>]*>\s*</script>", re.S)
 _CDN_LOADER = re.compile(
     r"<script\b[^>]*>(?:(?!</script>).)*(?:MathJax|mermaid)(?:(?!</script>).)*</script>", re.S)
 
-
-_serving = {"now": False}
+_state = {"serving": False, "execute": False}
 
 
 def on_startup(command, dirty):
-    _serving["now"] = command == "serve"
+    _state["serving"] = command == "serve"
 
 
 def on_config(config):
-    # `make serve` shows the examples unexecuted; there, reuse mkdocs-jupyter's conversion of an
-    # unchanged script (.cache/mkdocs-jupyter) so that a rebuild stays fast. Executed builds (make
-    # build, make test) never use that cache: its key ignores the installed library versions.
     nb = config.plugins["mkdocs-jupyter"].config
-    if _serving["now"] and not nb["execute"]:
-        nb["cache"] = True
+    _state["execute"], nb["execute"] = nb["execute"], False   # this hook executes (and caches)
+    # Under `make serve`, mkdocs-jupyter may reuse its HTML of an unchanged notebook (.cache/
+    # mkdocs-jupyter): its key is the notebook's content, outputs included.
+    nb["cache"] = _state["serving"]
     return config
 
 
@@ -51,27 +70,120 @@ def is_example(page) -> bool:
 
 @event_priority(100)  # before mkdocs-jupyter wraps the files it renders
 def on_files(files, config):
-    for script in sorted(EXAMPLES.glob("*.py")):
-        files.append(File(f"examples/{script.name}", src_dir=str(ROOT),
-                          dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
+    examples = Path(config.config_file_path).resolve().parent / "examples"
+    for script in sorted(examples.glob("*.py")):
+        notebook = _notebook(script, config.plugins["mkdocs-jupyter"].config["kernel_name"])
+        files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(notebook)))
     return files
+
+
+def on_nav(nav, config, files):
+    # mkdocs-jupyter wraps each notebook's File in its NotebookFile, which computes abs_src_path
+    # anew from src_dir, None for a generated file: give the wrapper the notebook's path.
+    for file in files:
+        if file.src_uri.startswith("examples/") and file.abs_src_path is None and hasattr(file, "file"):
+            file.abs_src_path = file.file.abs_src_path
+    return nav
+
+
+def _data_files(script: Path) -> list[Path]:
+    """The files of examples/data/ that the script names."""
+    text = script.read_text(encoding="utf-8")
+    return sorted(p for p in (script.parent / "data").glob("*") if p.is_file() and p.name in text)
+
+
+def _key(script: Path) -> str:
+    h = hashlib.sha256()
+    for part in [script, *_data_files(script), ROOT / "requirements.lock"]:
+        h.update(part.read_bytes() if part.exists() else b"")
+    h.update(sys.version.encode())
+    return h.hexdigest()[:16]
+
+
+def _notebook(script: Path, kernel: str) -> Path:
+    """The notebook of one example: executed (from the cache when allowed), or not executed."""
+    cache = ROOT / ".cache" / "examples"
+    executed = cache / f"{script.stem}-{_key(script)}" / f"{script.stem}.ipynb"
+    if executed.exists() and not (_state["execute"] and os.environ.get("CI")):
+        log.info("%s: executed notebook from the cache (%s)", script.name, executed.parent.name)
+        return executed
+    if not _state["execute"]:
+        digest = hashlib.sha256(script.read_bytes()).hexdigest()[:16]
+        plain = cache / f"{script.stem}-code-{digest}" / f"{script.stem}.ipynb"
+        if not plain.exists():   # same file for the same script: mkdocs-jupyter's cache keeps it
+            plain.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(jupytext.read(script), plain)
+        return plain
+    nb = jupytext.read(script)
+    log.info("%s: executing (cached afterwards under .cache/examples/)", script.name)
+    _execute(nb, script, kernel)
+    for old in cache.glob(f"{script.stem}-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, executed)
+    return executed
+
+
+def _execute(nb, script: Path, kernel: str):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    client = NotebookClient(nb, kernel_name=kernel, timeout=1800, allow_errors=False,
+                            resources={"metadata": {"path": str(ROOT)}})   # as `python examples/x.py`
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        raise PluginError(_where_it_failed(nb, script, err)) from None
+
+
+def _where_it_failed(nb, script: Path, err) -> str:
+    """examples/x.py:LINE: the error, without colour codes."""
+    failed = next((i for i, c in enumerate(nb.cells)
+                   if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+    markers = [n for n, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1)
+               if line.startswith("# %%")]
+    line = markers[failed] + 1 if failed is not None and failed < len(markers) else 1
+    text = _ANSI.sub("", str(err))
+    if in_cell := re.search(r"Cell In\[\d+\], line (\d+)", text):
+        line += int(in_cell[1]) - 1
+    rel = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    return f"{rel}:{line}: this example failed ({err.ename}: {_ANSI.sub('', err.evalue)})\n{text.strip()}"
 
 
 def on_page_content(html, page, config, files):
     if not is_example(page):
         return html
+    page.book_data_files = [p.name for p in _data_files(_script(page, config))]   # main.html offers them
     html = _CDN_LOADER.sub("", html)
     for tag in _SCRIPT_SRC.findall(html):
         log.debug("removed from %s: %s", page.file.src_uri, tag[:80])
     return _SCRIPT_SRC.sub("", html)
 
 
+def _script(page, config) -> Path:
+    return Path(config.config_file_path).resolve().parent / page.file.src_uri
+
+
+@event_priority(-100)  # after mkdocs-jupyter's include_source has copied the notebook as it is
 def on_post_page(output, page, config):
     if is_example(page):
-        # mkdocs-jupyter's include_source copies the .py; add the notebook form beside it.
-        src = Path(page.file.abs_src_path)
-        dest = Path(page.file.abs_dest_path).parent / (src.stem + ".ipynb")
-        if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:  # serve: only if edited
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            jupytext.write(jupytext.read(src), dest, fmt="ipynb")
+        # Beside the notebook that include_source copies: the script, the data it reads, and the
+        # notebook again, as a reader downloads it (absolute links, a kernel every Jupyter has).
+        script, folder = _script(page, config), Path(page.file.abs_dest_path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, folder / script.name)
+        for data in _data_files(script):
+            shutil.copyfile(data, folder / data.name)
+        nb = nbformat.read(page.file.abs_src_path, as_version=4)
+        base = urljoin(config.site_url or "/", page.url)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = _LINK.sub(lambda m: m[1] + _absolute(base, m[2]), cell.source)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, folder / f"{script.stem}.ipynb")
     return output
+
+
+def _absolute(base: str, url: str) -> str:
+    if re.match(r"^(?:[a-z]+:|#|/)", url):
+        return url
+    return urljoin(base, url)

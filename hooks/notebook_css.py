@@ -1,13 +1,13 @@
-"""Give each example page only the notebook CSS it uses, as a cacheable stylesheet.
+"""Give the example pages one stylesheet with only the notebook CSS they use, cacheable.
 
 mkdocs-jupyter inlines JupyterLab's stylesheets (about 590 KB: file browser, widgets, terminals,
-...) as <style> blocks into every example page. This hook takes them out of the page, drops every
-rule that cannot match it, and links the rest from the page's <head> as
-`assets/stylesheets/notebook.<hash>.css` (~140 KB; the hash changes with the content, so a cached
-copy is never stale).
+...) as <style> blocks into every example page. This hook takes them out of the pages, drops every
+rule that cannot match any example page, and links the rest from each page's <head> as the one
+`assets/stylesheets/notebook.<hash>.css` (~140 KB, fetched once for all example pages; the hash
+changes with the content, so a cached copy is never stale).
 
 A rule is dropped only when one of the classes or ids that each of its selectors requires appears
-nowhere in the page. Everything else stays: @font-face, @keyframes, :root variables, selectors
+nowhere in the example pages. Everything else stays: @font-face, @keyframes, :root variables, selectors
 that need only tags or attributes, and whatever sits inside :not(), :is(), :has(). Screenshots of
 the example pages, light and dark, 1280 and 375 px, were pixel-identical with the full CSS when
 this was written; tests/test_browser.py checks the pages render their outputs.
@@ -73,6 +73,21 @@ def _prune(compiled, classes: set[str], ids: set[str]) -> list[str]:
     return kept
 
 
+_examples: dict[str, object] = {}   # src_uri -> page, for every example page of this build
+_shared: dict[str, str] = {}        # CSS text hash -> the stylesheet's name, for this build
+
+
+def on_pre_build(config):
+    _examples.clear()
+    _shared.clear()
+
+
+def on_page_content(html, page, config, files):
+    if is_example(page):
+        _examples[page.file.src_uri] = page
+    return html
+
+
 def on_post_page(output, page, config):
     if not is_example(page):
         return output
@@ -82,16 +97,20 @@ def on_post_page(output, page, config):
         return output
     body = _STYLE.sub("", body)
     key = hashlib.sha256(css.encode()).hexdigest()
-    if key not in _parsed:
-        _parsed[key] = _compile(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
-    page_html = head + body
-    classes = {c for attr in re.findall(r'\bclass="([^"]*)"', page_html) for c in attr.split()}
-    ids = set(re.findall(r'\bid="([^"]*)"', page_html))
-    pruned = "\n".join(_prune(_parsed[key], classes, ids))
-    name = f"assets/stylesheets/notebook.{hashlib.sha256(pruned.encode()).hexdigest()[:8]}.css"
-    target = Path(config.site_dir) / name
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(pruned, encoding="utf-8")
-    href = "../" * page.url.count("/") + name  # example pages live at examples/<name>/
+    if key not in _shared:
+        # mkdocs renders every page's content before it writes any page, so the classes of all
+        # example pages are known here: one stylesheet serves them all (one download, cached).
+        if key not in _parsed:
+            _parsed[key] = _compile(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+        used = head + body + "".join(p.content or "" for p in _examples.values())
+        classes = {c for attr in re.findall(r'\bclass="([^"]*)"', used) for c in attr.split()}
+        ids = set(re.findall(r'\bid="([^"]*)"', used))
+        pruned = "\n".join(_prune(_parsed[key], classes, ids))
+        name = f"assets/stylesheets/notebook.{hashlib.sha256(pruned.encode()).hexdigest()[:8]}.css"
+        target = Path(config.site_dir) / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(pruned, encoding="utf-8")
+        _shared[key] = name
+    href = "../" * page.url.count("/") + _shared[key]  # example pages live at examples/<name>/
     return head + f'<link rel="stylesheet" href="{href}">\n  ' + sep + body

@@ -1,15 +1,24 @@
 """Shared fixtures: the site is built once per test session (strict, examples executed)."""
 
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def pytest_report_header(config):
+    # Said up front, so that a minute without a dot does not look like a hang.
+    return ("the site is built once, by the first test that needs it, with every example executed "
+            "(about a minute; reused from .cache/examples/ when no example changed, never under CI)")
 
 
 @pytest.fixture(scope="session")
@@ -17,12 +26,14 @@ def site(tmp_path_factory) -> Path:
     """`mkdocs build --strict` with every example executed: exactly what `make build` publishes.
 
     Under pytest-xdist all workers share one build: the first to get here builds, the others wait
-    on the lock and reuse it (or its failure).
+    on the lock and reuse it (or its failure, which only the first test to see it reports in full).
+    `make test` sets BOOK_SITE_DIR and, when every test passed, publishes that very site as site/.
     """
     shared = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         shared = shared.parent  # the session's directory, common to all workers
-    out, log = shared / "site", shared / "site-build.log"
+    out = ROOT / os.environ["BOOK_SITE_DIR"] if os.environ.get("BOOK_SITE_DIR") else shared / "site"
+    log = shared / "site-build.log"
     with FileLock(str(shared / "site.lock")):
         if not log.exists():
             # Not MPLBACKEND: tests/snippets.py sets Agg for its blocks, and in the notebook kernel
@@ -33,10 +44,36 @@ def site(tmp_path_factory) -> Path:
                 [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
                 cwd=ROOT, env=env, capture_output=True, text=True)
             log.write_text(f"exit status {done.returncode}\n{done.stdout}{done.stderr}")
+            if done.returncode == 0:
+                _serve_under_its_path(out)
         report = log.read_text()
     if not report.startswith("exit status 0\n"):
-        pytest.fail("mkdocs build --strict failed:\n" + report[-6000:], pytrace=False)
+        _fail_once(shared, report)
     return out
+
+
+def _serve_under_its_path(site: Path):
+    """A site published under a path (SITE_URL https://owner.github.io/book/) links to its assets
+    from 404.html as /book/assets/...; the tests serve it at /, so /book/ must lead there too: a
+    link back to the site's root (`make test` deletes it before site/ is published)."""
+    prefix = urlsplit(os.environ.get("SITE_URL", "")).path.strip("/")
+    if prefix:
+        link = site / prefix
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(site, link.parent), target_is_directory=True)
+
+
+def _fail_once(shared: Path, report: str):
+    """The first test that needs the failed build reports it; the others skip, naming that test."""
+    first = shared / "site-build.reported"
+    with FileLock(str(shared / "site.lock")):
+        reported = first.read_text() if first.exists() else None
+        if reported is None:
+            first.write_text(os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0])
+    if reported is not None:
+        pytest.skip(f"the site build failed: reported once, by {reported}")
+    lines = [line for line in _ANSI.sub("", report).splitlines() if not line.startswith("INFO")]
+    pytest.fail("mkdocs build --strict failed:\n" + "\n".join(lines)[-6000:], pytrace=False)
 
 
 @pytest.fixture(scope="session")
