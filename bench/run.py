@@ -1,9 +1,9 @@
 """`make bench`: how fast the book is for its authors and for its readers, against its budgets.
 
-Authors: wall time of `make test` (install already done), of `mkdocs build` without and with the
-examples executed, from starting `mkdocs serve` to the first page served, and of the rebuild
-after one page is edited (serve and rebuild run on a scratch copy of the book: the working tree is
-never touched).
+Authors: wall time of the one-page command (`make page`, less the time the page's code runs), of
+`make test` (install already done), of `mkdocs build` without and with the examples executed, from
+starting `mkdocs serve` to the first page served, and of the rebuild after one page is edited
+(serve and rebuild run on a scratch copy of the book: the working tree is never touched).
 
 Readers: the published site (examples executed) served the way GitHub Pages serves it (gzip for
 text, tests/browser_support.py), each page loaded in headless chromium with a cold cache LOADS
@@ -12,8 +12,8 @@ Then Lighthouse 12 (bench/node_modules) on the home page and on the heaviest cha
 pages, mobile and desktop, RUNS times each (medians).
 
 Writes bench/results.md (tables, committed) and bench/results.json (raw, not committed); prints
-the tables; exits 1 if a budget is missed. `--only authors|pages|lighthouse` (repeatable) runs
-part of it, e.g. `make bench ARGS="--only pages --only lighthouse"`.
+the tables; exits 1 if a budget is missed. `--only authors|page|pages|lighthouse` (repeatable) runs
+part of it, e.g. `make bench ARGS="--only page"`, `make bench ARGS="--only pages --only lighthouse"`.
 """
 
 import argparse
@@ -141,6 +141,28 @@ def bench_authors(work: Path) -> dict:
             "rebuild": statistics.median(rebuilds), "rebuild runs": rebuilds}
 
 
+# --- authors: the one-page command --------------------------------------------------------------
+ONE_PAGE = "docs/ch1-background/definition.md"
+ONE_PAGE_BUDGET = 15   # seconds, not counting the time the page's own code runs
+
+
+def bench_one_page(work: Path) -> dict:
+    """`make page`'s command (`pytest -n0 <page>`: its code, formulas, links, images, nav, front
+    matter, prose) RUNS times: wall time, and wall time less the time its code blocks ran (pytest's
+    own per-test times, from a JUnit XML report), which is what the budget is about."""
+    import xml.etree.ElementTree as ET
+    walls, checks = [], []
+    for n in range(RUNS):
+        report = work / f"one-page-{n}.xml"
+        wall = timed([BIN / "pytest", "-n0", "-q", f"--junitxml={report}", ONE_PAGE], must_pass=False)
+        code = sum(float(case.get("time", 0)) for case in ET.parse(report).iter("testcase")
+                   if case.get("name", "").startswith("line "))
+        walls.append(wall)
+        checks.append(wall - code)
+    return {"page": ONE_PAGE, "wall": statistics.median(walls), "wall runs": walls,
+            "without code": statistics.median(checks), "without code runs": checks}
+
+
 # --- readers: page weights --------------------------------------------------------------------
 def page_paths(site: Path) -> list[str]:
     paths = []
@@ -243,6 +265,10 @@ def budgets(data: dict) -> list[tuple[str, str, bool]]:
         if key in data.get("authors", {}):
             value = data["authors"][key]
             rows.append((f"{key} ≤ {limit} s", f"{value:.1f} s", value <= limit))
+    if "one page" in data:
+        value = data["one page"]["without code"]
+        rows.append((f"one-page command, less the page's code ≤ {ONE_PAGE_BUDGET} s", f"{value:.1f} s",
+                     value <= ONE_PAGE_BUDGET))
     for path, r in data.get("pages", {}).items():
         if path.startswith("ch3-algorithms/") and path != "ch3-algorithms/":
             rows.append((f"{path}: ≤ 250 KB, ≤ {CH3_MAX_REQUESTS} requests",
@@ -272,6 +298,12 @@ def markdown(data: dict) -> str:
                 "| |",
                 f"| `mkdocs serve` start to first page served | {a['serve ready']:.1f} | ≤ 5 |",
                 f"| rebuild after editing one page (median of {RUNS}) | {a['rebuild']:.1f} | ≤ 2 |", ""]
+    if "one page" in data:
+        p = data["one page"]
+        out += ["## The one-page command\n", "| measure | seconds | target |", "|---|---:|---:|",
+                f"| `make page PAGE={p['page']}` (median of {RUNS}) | {p['wall']:.1f} | |",
+                f"| the same, less the time the page's code ran | {p['without code']:.1f} "
+                f"| ≤ {ONE_PAGE_BUDGET} |", ""]
     if "lighthouse" in data:
         out += ["## Lighthouse 12 (median of 3 runs; performance runs in brackets)\n",
                 "| page | form | performance | accessibility | best practices | SEO "
@@ -301,10 +333,10 @@ def markdown(data: dict) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", choices=["authors", "pages", "lighthouse"])
+    parser.add_argument("--only", action="append", choices=["authors", "page", "pages", "lighthouse"])
     parser.add_argument("--site", type=Path, help="measure this built site instead of building one")
     args = parser.parse_args()
-    parts = set(args.only or ["authors", "pages", "lighthouse"])
+    parts = set(args.only or ["authors", "page", "pages", "lighthouse"])
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -313,6 +345,9 @@ def main():
                        f"{os.getloadavg()[0]:.1f}"}
     with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
         work = Path(tmp)
+        if "page" in parts:
+            log("authors: the one-page command (3 runs) ...")
+            data["one page"] = bench_one_page(work)
         if "authors" in parts:
             data["authors"] = bench_authors(work)
             site = work / "site-executed"

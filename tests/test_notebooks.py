@@ -1,0 +1,143 @@
+"""Promise: an example page is a notebook a reader can take away, built once per change.
+
+* The downloaded .ipynb holds the outputs of the build's run, a kernel every Jupyter has, links to
+  the published site (not site-relative ones), and the data files it reads lie beside it.
+* The downloads sit right under the page's title.
+* The example pages share one notebook stylesheet.
+* An example runs again only when its script, its data, the lock or Python changed (never
+  cached under CI); a failing example stops the build once, naming its line in the .py.
+* A failed site build is reported by one test, not by every test that needs the site.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import jupytext
+import nbformat
+import pytest
+
+from tests.conftest import ROOT, _fail_once
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
+def test_downloaded_notebook_stands_on_its_own(site, script):
+    folder = site / "examples" / script.stem
+    nb = json.loads((folder / f"{script.stem}.ipynb").read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert any(c["outputs"] for c in code), f"{script.name}: the downloaded notebook has no outputs"
+    links = [u for c in nb["cells"] if c["cell_type"] == "markdown"
+             for u in re.findall(r"\]\(([^)\s]+)", "".join(c["source"]))]
+    relative = [u for u in links if not re.match(r"^(?:https?:|mailto:|#)", u)]
+    assert not relative, f"{script.name}: links that break in a downloaded copy: {relative}"
+    text = script.read_text(encoding="utf-8")
+    for data in (ROOT / "examples" / "data").glob("*"):
+        if data.name in text:
+            assert (folder / data.name).read_bytes() == data.read_bytes(), f"{data.name} not beside it"
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
+def test_downloads_follow_the_title(site, script):
+    html = (site / "examples" / script.stem / "index.html").read_text(encoding="utf-8")
+    assert html.index("</h1>") < html.index('class="book-downloads"') < html.index("</article>")
+
+
+def test_example_pages_share_one_stylesheet(site):
+    sheets = {re.search(r'href="[./]*(assets/stylesheets/notebook\.[0-9a-f]{8}\.css)"',
+                        (site / "examples" / s.stem / "index.html").read_text())[1] for s in EXAMPLES}
+    assert len(sheets) == 1, sheets
+    assert len(list((site / "assets" / "stylesheets").glob("notebook.*.css"))) == 1
+
+
+def _load_hook():
+    spec = importlib.util.spec_from_file_location("examples_hook_under_test", ROOT / "hooks/examples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # as mkdocs loads a hook
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_example_runs_again_only_when_what_it_depends_on_changed(tmp_path, monkeypatch):
+    hook = _load_hook()
+    (tmp_path / "examples" / "data").mkdir(parents=True)
+    (tmp_path / "requirements.lock").write_text("numpy==2.4.6\n")
+    data = tmp_path / "examples" / "data" / "numbers.csv"
+    data.write_text("1\n")
+    script = tmp_path / "examples" / "count.py"
+    script.write_text("# %%\nprint(open('examples/data/numbers.csv').read())\n")
+    runs = []
+    monkeypatch.setattr(hook, "ROOT", tmp_path)
+    monkeypatch.setattr(hook, "_execute", lambda nb, script, kernel: runs.append(script.name))
+    monkeypatch.delenv("CI", raising=False)
+    hook._state["execute"] = True
+    for _ in range(2):
+        hook._notebook(script, "ai-book")
+    assert runs == ["count.py"]                      # the second build reused the first run
+    for changed in (script, data, tmp_path / "requirements.lock"):
+        changed.write_text(changed.read_text() + "\n")
+        hook._notebook(script, "ai-book")
+    assert len(runs) == 4                            # each change ran it again
+    monkeypatch.setenv("CI", "true")
+    hook._notebook(script, "ai-book")
+    assert len(runs) == 5                            # CI always runs it afresh
+    assert len(list((tmp_path / ".cache" / "examples").glob("count-*"))) == 1   # old runs removed
+
+
+def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Book\n")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "broken.py").write_text(textwrap.dedent("""\
+        # %% [markdown]
+        # # Broken
+
+        # %%
+        x = 1
+
+        # %%
+        y = 2
+        z = y / (x - 1)
+        """))
+    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        INHERIT: {ROOT / "mkdocs.yml"}
+        nav: [index.md, examples/broken.py]
+        hooks: [{ROOT / "hooks/examples.py"}]
+        plugins:
+          - search
+          - mkdocs-jupyter: {{include: ["examples/*/*.ipynb"], execute: true, allow_errors: false,
+                              kernel_name: ai-book, include_source: true}}
+        theme: {{name: material, custom_dir: {ROOT / "overrides"}}}
+        watch: []
+        """))
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True, text=True,
+                          timeout=600)
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    headline = "examples/broken.py:9: this example failed (ZeroDivisionError: division by zero)"
+    assert headline in log, log[-3000:]
+    assert log.count("ZeroDivisionError: division by zero") <= 2   # the headline and the traceback's
+    assert "\x1b[" not in log
+
+
+def test_a_failed_site_build_is_reported_by_one_test(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_links.py::test_a (setup)")
+    failed = "mkdocs build --strict failed:\nexit status 1\nERROR - boom$"
+    with pytest.raises(pytest.fail.Exception, match=failed):
+        _fail_once(tmp_path, "exit status 1\nINFO - fine\n\x1b[31mERROR - boom\x1b[0m\n")
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_links.py::test_b (setup)")
+    with pytest.raises(pytest.skip.Exception, match="reported once, by tests/test_links.py::test_a"):
+        _fail_once(tmp_path, "exit status 1\nERROR - boom\n")
+
+
+def test_the_notebook_has_every_cell_of_the_script(site):
+    for script in EXAMPLES:
+        nb = nbformat.read(site / "examples" / script.stem / f"{script.stem}.ipynb", as_version=4)
+        assert len(nb.cells) == len(jupytext.read(script).cells)
