@@ -1,0 +1,64 @@
+"""Promise: nothing reaches readers that the tests did not check, and a fresh machine can set up.
+
+* `make build` runs the code blocks before it builds, builds into a scratch directory and
+  replaces site/ only when the build succeeded;
+* `make test` publishes, as site/, the very site its tests checked; the Pages workflow deploys
+  that site and builds nothing itself;
+* the set-up installs the CPU build of torch where PyPI has none, and says what it is doing.
+
+The Makefile is read with `make -n` (what it would run), never run here.
+"""
+
+import subprocess
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def _dry_run(*targets: str, **variables: str) -> list[str]:
+    assigned = [f"{k}={v}" for k, v in variables.items()]
+    done = subprocess.run(["make", "-n", "-B", *targets, *assigned], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def _index(lines: list[str], *needles: str) -> int:
+    return next(i for i, line in enumerate(lines) if all(n in line for n in needles))
+
+
+def test_make_build_runs_the_snippets_first_and_replaces_site_only_on_success():
+    lines = _dry_run("build")
+    snippets = _index(lines, "pytest", "docs")
+    build = _index(lines, "mkdocs build", "--strict")
+    publish = _index(lines, "mv ", " site")
+    assert snippets < build < publish
+    assert "--site-dir" in lines[build] and "--site-dir site" not in lines[build], lines[build]
+
+
+def test_make_test_publishes_the_site_it_checked():
+    lines = "\n".join(_dry_run("test"))
+    assert "BOOK_SITE_DIR=" in lines and "mv .cache/tested-site site" in lines
+
+
+def test_the_workflow_deploys_what_the_tests_checked():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
+    test, deploy = workflow["jobs"]["test"], workflow["jobs"]["deploy"]
+    uploads = [s for s in test["steps"] if "upload-pages-artifact" in s.get("uses", "")]
+    assert uploads and uploads[0]["with"]["path"] == "site"
+    assert test["env"]["SITE_URL"].startswith("https://")          # tested at its published address
+    runs = " ".join(s.get("run", "") for s in deploy["steps"])
+    assert "make" not in runs and "mkdocs" not in runs, "the deploy job must not build again"
+    assert deploy["needs"] == "test"
+
+
+def test_setup_finds_the_cpu_torch_wheel_and_says_what_it_does():
+    stamp = next(line.split(":")[0] for line in _dry_run("-p", "serve", "--no-print-directory")
+                 if line.startswith(".venv/.installed-"))
+    lines = "\n".join(_dry_run(stamp))
+    assert "torch==2.13.0+cpu" in lines and "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+    assert "about 4 GB" in lines
+    readme = (ROOT / "README.md").read_text()
+    needs = readme.split("## Two commands", 1)[1].split("```", 1)[0]
+    assert "Node.js" in needs and "npm" in needs and "download.pytorch.org/whl/cpu" in needs
