@@ -103,25 +103,34 @@ def _key(script: Path) -> str:
 def _notebook(script: Path, kernel: str) -> Path:
     """The notebook of one example: executed (from the cache when allowed), or not executed."""
     cache = ROOT / ".cache" / "examples"
-    executed = cache / f"{script.stem}-{_key(script)}" / f"{script.stem}.ipynb"
+    executed = cache / f"{script.stem}-run-{_key(script)}" / f"{script.stem}.ipynb"
     if executed.exists() and not (_state["execute"] and os.environ.get("CI")):
         log.info("%s: executed notebook from the cache (%s)", script.name, executed.parent.name)
-        return executed
+        return _used(executed)
     if not _state["execute"]:
         digest = hashlib.sha256(script.read_bytes()).hexdigest()[:16]
         plain = cache / f"{script.stem}-code-{digest}" / f"{script.stem}.ipynb"
         if not plain.exists():   # same file for the same script: mkdocs-jupyter's cache keeps it
             plain.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(jupytext.read(script), plain)
-        return plain
+        return _used(plain)
     nb = jupytext.read(script)
     log.info("%s: executing (cached afterwards under .cache/examples/)", script.name)
     _execute(nb, script, kernel)
-    for old in cache.glob(f"{script.stem}-*"):
-        shutil.rmtree(old, ignore_errors=True)
     executed.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)
-    return executed
+    return _used(executed)
+
+
+def _used(notebook: Path, keep: int = 3) -> Path:
+    """Mark a cached notebook as just used, and drop all but the `keep` last used of its kind
+    (other builds running at the same time may still read those)."""
+    notebook.touch()
+    kind = notebook.parent.name.rsplit("-", 1)[0]          # <name>-run or <name>-code
+    entries = sorted(notebook.parent.parent.glob(f"{kind}-*/*.ipynb"), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-keep]:
+        shutil.rmtree(old.parent, ignore_errors=True)
+    return notebook
 
 
 def _execute(nb, script: Path, kernel: str):

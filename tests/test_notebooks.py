@@ -87,7 +87,7 @@ def test_an_example_runs_again_only_when_what_it_depends_on_changed(tmp_path, mo
     monkeypatch.setenv("CI", "true")
     hook._notebook(script, "ai-book")
     assert len(runs) == 5                            # CI always runs it afresh
-    assert len(list((tmp_path / ".cache" / "examples").glob("count-*"))) == 1   # old runs removed
+    assert len(list((tmp_path / ".cache" / "examples").glob("count-run-*"))) == 3   # the last 3 kept
 
 
 def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
