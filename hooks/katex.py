@@ -57,6 +57,11 @@ def fail(tex: str, message: str) -> str:
     if page is not None:
         where = os.path.relpath(page.file.abs_src_path)
         source = page.file.content_string
+        if page.file.src_uri.startswith("examples/"):   # a notebook: name the script it is made from
+            where = page.file.src_uri
+            with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), where),
+                      encoding="utf-8") as script:
+                source = script.read()
         first = tex.strip().splitlines()[0].strip() if tex.strip() else tex
         pos = source.find(first)
         line = source.count("\n", 0, pos) + 1 if pos >= 0 else 1
