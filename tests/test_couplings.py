@@ -78,7 +78,7 @@ def test_search_index_is_fetched_only_when_the_reader_reaches_for_search(site):
         page = browser.new_page()
         asked = []
         page.on("request", lambda r: asked.append(r.url) if "search_index" in r.url else None)
-        page.goto(base + "/ch1-background/definition/", wait_until="load")
+        page.goto(base + "ch1-background/definition/", wait_until="load")
         page.wait_for_timeout(1500)
         assert not asked, f"the search index was fetched on page load: {asked}"
         page.hover(".md-search")
