@@ -93,7 +93,7 @@ test: $(STAMP) $(KERNEL) $(NODE_STAMP)
 	rm -rf $(TESTED_SITE)
 	BOOK_SITE_DIR=$(TESTED_SITE) $(NETNS) $(BIN)/pytest $(ARGS)
 	@if [ -z "$(ARGS)" ] && [ -d $(TESTED_SITE) ]; then \
-	  find $(TESTED_SITE) -maxdepth 1 -type l -delete; rm -rf site; mv $(TESTED_SITE) site; \
+	  find $(TESTED_SITE) -type l -delete; rm -rf site; mv $(TESTED_SITE) site; \
 	  echo "site/: the site these tests checked (the Pages workflow publishes it)"; fi
 
 # Rewrite the committed figures (docs/**/figures/*.png) from the code blocks that draw them.
