@@ -40,8 +40,8 @@ NETNS := $(shell unshare -rn true 2>/dev/null && echo 'unshare -rn sh -c "ip lin
 .PHONY: serve page build test figures bench lock vendor-katex clean node
 
 $(STAMP): requirements.lock
-	@echo "Setting up .venv from requirements.lock: about 4 GB (PyTorch, TensorFlow, ...), 3-10 minutes"
-	@echo "the first time, depending on the network; later runs reinstall only when the lock changes."
+	@echo "Installing requirements.lock into .venv: the first time about 4 GB (PyTorch, TensorFlow, ...),"
+	@echo "3-10 minutes depending on the network; after a change of the lock, only what changed."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25' $(QUIET_PIP)
 	@echo "torch (CPU build, ~200 MB) ..."
