@@ -21,13 +21,13 @@ def pytest_report_header(config):
             "(about a minute; reused from .cache/examples/ when no example changed, never under CI)")
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """`mkdocs build --strict` with every example executed: exactly what `make build` publishes.
+def build_site(tmp_path_factory) -> tuple[Path, str]:
+    """`mkdocs build --strict` with every example executed, once per test session: (the site, the
+    build's log, starting "exit status N"). Exactly what `make build` publishes.
 
     Under pytest-xdist all workers share one build: the first to get here builds, the others wait
-    on the lock and reuse it (or its failure, which only the first test to see it reports in full).
-    `make test` sets BOOK_SITE_DIR and, when every test passed, publishes that very site as site/.
+    on the lock and reuse it (or its failure). `make test` sets BOOK_SITE_DIR and, when every test
+    passed, publishes that very site as site/.
     """
     shared = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
@@ -46,9 +46,24 @@ def site(tmp_path_factory) -> Path:
             log.write_text(f"exit status {done.returncode}\n{done.stdout}{done.stderr}")
             if done.returncode == 0:
                 _serve_under_its_path(out)
-        report = log.read_text()
-    if not report.startswith("exit status 0\n"):
-        _fail_once(shared, report)
+        return out, log.read_text()
+
+
+def build_failure(log: str) -> str | None:
+    """What went wrong in a build log, without colour codes and INFO lines; None if it built."""
+    if log.startswith("exit status 0\n"):
+        return None
+    lines = [line for line in _ANSI.sub("", log).splitlines() if not line.startswith("INFO")]
+    return "mkdocs build --strict failed:\n" + "\n".join(lines)[-6000:]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The built site. If the build failed, tests/test_build.py reports it, once; the tests that
+    need the site skip (a failing session fixture would repeat its error in every one of them)."""
+    out, log = build_site(tmp_path_factory)
+    if build_failure(log):
+        pytest.skip("the site build failed: tests/test_build.py::test_the_site_builds says why")
     return out
 
 
@@ -61,19 +76,6 @@ def _serve_under_its_path(site: Path):
         link = site / prefix
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(os.path.relpath(site, link.parent), target_is_directory=True)
-
-
-def _fail_once(shared: Path, report: str):
-    """The first test that needs the failed build reports it; the others skip, naming that test."""
-    first = shared / "site-build.reported"
-    with FileLock(str(shared / "site.lock")):
-        reported = first.read_text() if first.exists() else None
-        if reported is None:
-            first.write_text(os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0])
-    if reported is not None:
-        pytest.skip(f"the site build failed: reported once, by {reported}")
-    lines = [line for line in _ANSI.sub("", report).splitlines() if not line.startswith("INFO")]
-    pytest.fail("mkdocs build --strict failed:\n" + "\n".join(lines)[-6000:], pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -91,7 +91,9 @@ def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tupl
 # --- pytest integration ------------------------------------------------------------------------
 
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".md" and "docs" in file_path.relative_to(parent.config.rootpath).parts:
+    root = parent.config.rootpath
+    if file_path.suffix == ".md" and file_path.is_relative_to(root) and "docs" in file_path.relative_to(
+            root).parts:
         return MarkdownFile.from_parent(parent, path=file_path)
 
 

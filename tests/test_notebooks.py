@@ -6,7 +6,8 @@
 * The example pages share one notebook stylesheet.
 * An example runs again only when its script, its data, the lock or Python changed (never
   cached under CI); a failing example stops the build once, naming its line in the .py.
-* A failed site build is reported by one test, not by every test that needs the site.
+* A failed site build is reported by one test (tests/test_build.py), not by every test that needs
+  the site.
 """
 
 import importlib.util
@@ -21,7 +22,7 @@ import jupytext
 import nbformat
 import pytest
 
-from tests.conftest import ROOT, _fail_once
+from tests.conftest import ROOT, build_failure
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
@@ -127,14 +128,15 @@ def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
     assert "\x1b[" not in log
 
 
-def test_a_failed_site_build_is_reported_by_one_test(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_links.py::test_a (setup)")
-    failed = "mkdocs build --strict failed:\nexit status 1\nERROR - boom$"
-    with pytest.raises(pytest.fail.Exception, match=failed):
-        _fail_once(tmp_path, "exit status 1\nINFO - fine\n\x1b[31mERROR - boom\x1b[0m\n")
-    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_links.py::test_b (setup)")
-    with pytest.raises(pytest.skip.Exception, match="reported once, by tests/test_links.py::test_a"):
-        _fail_once(tmp_path, "exit status 1\nERROR - boom\n")
+def test_a_failed_site_build_is_reported_plainly_by_one_test(tmp_path, monkeypatch):
+    assert build_failure("exit status 0\nINFO - fine\n") is None
+    assert build_failure("exit status 1\nINFO - fine\n\x1b[31mERROR - boom\x1b[0m\n") == (
+        "mkdocs build --strict failed:\nexit status 1\nERROR - boom")
+    # Every test but tests/test_build.py gets the site from the fixture, which skips on a failure.
+    import tests.conftest as conftest
+    monkeypatch.setattr(conftest, "build_site", lambda factory: (tmp_path, "exit status 1\nERROR - boom\n"))
+    with pytest.raises(pytest.skip.Exception, match="test_build.py::test_the_site_builds says why"):
+        conftest.site.__wrapped__(None)
 
 
 def test_the_notebook_has_every_cell_of_the_script(site):
