@@ -92,8 +92,9 @@ def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tupl
 
 def pytest_collect_file(file_path, parent):
     root = parent.config.rootpath
-    if file_path.suffix == ".md" and file_path.is_relative_to(root) and "docs" in file_path.relative_to(
-            root).parts:
+    if file_path.suffix != ".md" or not file_path.is_relative_to(root):
+        return None
+    if "docs" in file_path.relative_to(root).parts:
         return MarkdownFile.from_parent(parent, path=file_path)
 
 
