@@ -290,7 +290,6 @@ def test_a_chain_runs_in_a_real_main_module(tmp_path):
     done = run_snippets(tmp_path, """\
         '''python
         import inspect
-        import multiprocessing
         import pickle
 
         import torch
@@ -304,10 +303,6 @@ def test_a_chain_runs_in_a_real_main_module(tmp_path):
         class Twice(torch.nn.Module):
             def forward(self, x):
                 return 2 * x
-
-
-        def square(n):
-            return n * n
         '''
 
         <!--pytest-codeblocks:cont-->
@@ -315,13 +310,24 @@ def test_a_chain_runs_in_a_real_main_module(tmp_path):
         assert "class Point" in inspect.getsource(Point)
         assert pickle.loads(pickle.dumps(Point(3))).x == 3
         assert torch.jit.script(Twice())(torch.ones(2)).tolist() == [2.0, 2.0]
-        if __name__ == "__main__":
+        '''
+
+        '''python
+        import multiprocessing
+
+
+        def square(n):
+            return n * n
+
+
+        if __name__ == "__main__":   # a spawned worker imports the chain again, as it would a script
             for method in ("fork", "spawn"):
                 with multiprocessing.get_context(method).Pool(2) as pool:
                     assert pool.map(square, range(4)) == [0, 1, 4, 9], method
         '''
         """)
     assert done.returncode == 0, done.stdout
+    assert "2 passed" in done.stdout
 
 
 def test_matplotlib_state_does_not_leak_from_one_chain_to_the_next(tmp_path):
