@@ -1,0 +1,142 @@
+"""Promise: every page meets WCAG 2.1 AA as axe-core checks it, in light and dark, at 375 and 1280 px.
+
+axe-core (pinned in bench/package-lock.json, installed by `make` into bench/node_modules) runs in
+headless chromium on every built page, four ways, with zero violations allowed. What each way
+checks is what can differ in it (RULES). Each page is loaded once and audited four ways in turn
+(the palette's scheme switched, the window resized); a few pages at a time, each in its own
+browser context, in one browser:
+
+* light, 1280 px: every WCAG 2.0/2.1 A and AA rule, on the whole page;
+* dark, 1280 px: the colour rules (contrast, links told apart from text), on the whole page: the
+  dark scheme changes colours and nothing else;
+* light, 375 px: on the whole page, what depends on the width (which boxes scroll and can be
+  reached by keyboard); on the header, which is the one part built differently for a phone (its
+  buttons; the navigation becomes a drawer, closed, hidden), every rule;
+* dark, 375 px: the colour rules on the header (the text of the page has the same colours at
+  every width: book.css and Material change sizes with the width, never colours).
+
+KaTeX's visual copy of each formula (`.katex-html`, aria-hidden; screen readers read its MathML,
+which is audited) is left out: thousands of glyph spans per chapter-3 page, most of the audit's
+time, each in the colour of the text around it (tests/test_a11y.py checks no formula sets its own).
+
+Before the audit every text block is laid out (book.css defers those below the first screen), so
+the audit sees the page as a reader who scrolled through it. Without Node's axe-core the test is
+skipped with a warning locally and fails under CI (env CI set). BOOK_BROWSER_SITE=/path/to/site
+audits a site built elsewhere (as tests/test_browser.py does).
+"""
+
+import asyncio
+import os
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve
+from tests.conftest import ROOT
+from tests.test_browser import PAGES
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "bench" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+COLOUR = ["color-contrast", "link-in-text-block"]
+# (scheme, width) -> [(what to audit: "page" or a selector, which rules: None for every WCAG rule)]
+LAYOUT = ["scrollable-region-focusable"]
+RULES = {
+    ("light", 1280): [("page", None)],
+    ("dark", 1280): [("page", COLOUR)],
+    ("light", 375): [("page", LAYOUT), ("header", None)],
+    ("dark", 375): [("header", COLOUR)],
+}
+PARALLEL = 3  # pages audited at once, each in its own browser context (2 cores: one waits on I/O)
+
+_AUDIT_JS = """async ([scope, rules, wcag]) => {
+  const options = {resultTypes: ["violations"],
+                   runOnly: rules === null ? {type: "tag", values: wcag} : {type: "rule", values: rules}};
+  const include = scope === "page" ? [["html"]] : [[scope]];  // the page, or a part of it
+  const result = await axe.run({include, exclude: [[".katex-html"]]}, options);
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.length}× e.g. `
+    + v.nodes.slice(0, 2).map((n) => `${n.target.join(" ")}: ${n.failureSummary.split("\\n").pop().trim()}`)
+        .join(" | "));
+}"""
+
+
+# What overrides/partials/palette.html does on a click: no colour transitions while switching.
+_SCHEME_JS = """async (scheme) => {
+  const frame = () => new Promise(requestAnimationFrame);
+  document.body.setAttribute("data-md-color-switching", "");
+  document.body.setAttribute("data-md-color-scheme", scheme);
+  document.body.offsetHeight;  // restyled now, without transitions
+  document.body.removeAttribute("data-md-color-switching");
+  await document.fonts.ready;
+  await frame();
+}"""
+
+
+async def _audit(browser, base: str, path: str, gate) -> dict:
+    """One page, four ways, from one load: light at 1280 px, then dark, then both at 375 px (the
+    scheme is what the palette toggle sets; the width, the window's)."""
+    async with gate:
+        context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        await context.route(lambda url: not url.startswith((base, "data:", "blob:")),
+                            lambda route: route.abort("blockedbyclient"))
+        found = {}
+        try:
+            page = await context.new_page()
+            await page.goto(base + path, wait_until="load")
+            await page.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
+            await page.add_script_tag(path=str(AXE))
+            for scheme, width in RULES:
+                await page.set_viewport_size({"width": width, "height": 900})
+                await page.evaluate(_SCHEME_JS, "slate" if scheme == "dark" else "default")
+                found[scheme, width] = []
+                for scope, rules in RULES[scheme, width]:
+                    found[scheme, width] += await page.evaluate(_AUDIT_JS, [scope, rules, WCAG])
+            return found
+        except Exception as err:  # noqa: BLE001 - reported by the page's test
+            return {key: [f"the audit failed: {err!r}"[:500]] for key in RULES}
+        finally:
+            await context.close()
+
+
+async def _audit_all(site: Path) -> dict:
+    from playwright.async_api import async_playwright
+    gate = asyncio.Semaphore(PARALLEL)
+    with serve(site) as base:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            found = await asyncio.gather(*(_audit(browser, base, path, gate) for path in PAGES))
+            await browser.close()
+    return dict(zip(PAGES, found, strict=True))
+
+
+@pytest.fixture(scope="module")
+def audits(request) -> dict:
+    missing = chromium_missing() or (None if AXE.exists() else f"no {AXE.relative_to(ROOT)} (needs `make`)")
+    if missing:
+        message = f"ACCESSIBILITY AUDIT NOT RUN: {missing}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    override = os.environ.get("BOOK_BROWSER_SITE")
+    site = Path(override) if override else request.getfixturevalue("site")
+    return asyncio.run(_audit_all(site))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_nothing_in_light_and_dark_at_375_and_1280_px(audits, path):
+    found = [f"{scheme}, {width} px: {problem}" for (scheme, width), problems in audits[path].items()
+             for problem in problems]
+    assert not found, f"{path}:\n  " + "\n  ".join(found)
+
+
+def test_no_formula_sets_its_own_colour():
+    # What lets the audit leave KaTeX's glyphs out: each is drawn in the colour of its text.
+    coloured = [f"{source.relative_to(ROOT)}: {m[0]}"
+                for source in [*(ROOT / "docs").rglob("*.md"), *(ROOT / "examples").glob("*.py")]
+                for m in re.finditer(r"\\(?:text)?color\b|\\colorbox\b|\\fcolorbox\b",
+                                     source.read_text(encoding="utf-8"))]
+    assert not coloured, f"formulas that set a colour (the accessibility audit would miss them): {coloured}"
