@@ -319,7 +319,10 @@ def _check_deprecations(block: Block, caught: list[warnings.WarningMessage], fil
     for w in caught:
         own_call = w.filename == filename and not re.match(
             r"\s*(?:import|from)\s", linecache.getline(filename, w.lineno))  # an import: internals
-        if own_call and issubclass(w.category, (DeprecationWarning, FutureWarning)):
+        # torch announces some deprecations as a UserWarning ("... are deprecated and will be removed")
+        deprecated = issubclass(w.category, (DeprecationWarning, FutureWarning)) or (
+            issubclass(w.category, UserWarning) and re.search(r"\bdeprecated\b", str(w.message)))
+        if own_call and deprecated:
             raise SnippetFailure(
                 f"{rel(Path(filename))}:{w.lineno}: this block calls a deprecated API "
                 f"({w.category.__name__}: {w.message})\nTeach the supported way instead.")

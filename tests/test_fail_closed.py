@@ -388,6 +388,17 @@ def test_a_deprecated_call_in_a_snippet_fails_it(tmp_path):
     assert "docs/page.md:5: this block calls a deprecated API (DeprecationWarning: `row_stack`" in done.stdout
 
 
+def test_a_deprecation_torch_announces_as_a_user_warning_fails_too(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import warnings
+        warnings.warn("quantized tensor creation functions are deprecated", UserWarning)
+        '''
+        """)
+    assert done.returncode == 1
+    assert "docs/page.md:3: this block calls a deprecated API (UserWarning: quantized" in done.stdout
+
+
 def test_a_library_warning_about_its_own_internals_passes(tmp_path):
     done = run_snippets(tmp_path, """\
         '''python
