@@ -41,17 +41,23 @@ def _index(site_dir) -> dict:
     return json.loads((site_dir / "search" / "search_index.json").read_text(encoding="utf-8"))
 
 
-def _defined(term: str) -> str | None:
-    """The page (URL path) where the glossary says `term` is defined."""
+def _glossary_term(term: str) -> tuple[str, str] | None:
+    """The glossary's term for `term` (itself, or the shortest that starts with it) and the page
+    (URL path) where the glossary says it is defined."""
     glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
     rows = [(w, m["page"]) for m in _ROW.finditer(glossary)
             for w in (re.sub(r"（[^）]*）", "", w).strip() for w in m["zh"].split(" / "))]
-    pages = [page for word, page in rows if word == term]
-    pages = pages or [page for word, page in sorted(rows, key=lambda r: len(r[0])) if word.startswith(term)]
-    if not pages:
+    found = [(word, page) for word, page in rows if word == term]
+    found = found or [(w, page) for w, page in sorted(rows, key=lambda r: len(r[0])) if w.startswith(term)]
+    if not found:
         return None
-    page = pages[0].removesuffix(".md")
-    return page.removesuffix("index") if page.endswith("index") else page + "/"
+    word, page = found[0][0], found[0][1].removesuffix(".md")
+    return word, page.removesuffix("index") if page.endswith("index") else page + "/"
+
+
+def _defined(term: str) -> str | None:
+    """The page (URL path) where the glossary says `term` is defined."""
+    return (_glossary_term(term) or (None, None))[1]
 
 
 # --- the index ---------------------------------------------------------------------------------
@@ -59,16 +65,16 @@ def test_search_snippets_are_readable_text(site_dir):
     found = []
     for entry in _index(site_dir)["docs"]:
         where, title, text = entry["location"], entry["title"], entry["text"]
-        prose = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", " ", text, flags=re.S)
+        prose = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", " ", text, flags=re.S).replace("\u200b", "")
         if "¶" in title:
             found.append(f"{where}: a title with ¶: {title!r}")
-        if m := re.search(test_browser._RAW_TEX, prose.replace("\u200b", "")):
+        if m := re.search(test_browser._RAW_TEX, prose):
             found.append(f"{where}: raw TeX …{prose[max(0, m.start() - 30):m.end() + 30]!r}…")
         if m := re.search(r"In\s?\[[\d\s]*\]:|Out\s?\[\d+\]:|Copied!", text):
             found.append(f"{where}: a notebook prompt {m[0]!r}")
         blocks = [b for b in re.findall(r"<pre>(.*?)</pre>", text, re.S) if len(b.strip()) > 40]
-        if len(blocks) != len(set(blocks)):
-            found.append(f"{where}: the same code twice")
+        if where.startswith("examples/") and len(blocks) != len(set(blocks)):
+            found.append(f"{where}: a notebook cell's code twice")
     assert not found, f"{len(found)} unreadable snippets:\n  " + "\n  ".join(found[:20])
 
 
@@ -76,8 +82,8 @@ def test_glossary_terms_are_whole_words_in_the_index(site_dir):
     index = _index(site_dir)
     words = {w for entry in index["docs"] for field in ("title", "text")
              for w in _SEPARATOR.split(entry[field])}
-    terms = [t for t in TERMS if _defined(t) and len(t) > 1]
-    cut = [t for t in terms if t not in words and _defined(t)]
+    terms = [found[0] for t in TERMS if (found := _glossary_term(t))]
+    cut = [t for t in terms if t not in words]
     assert len(terms) >= 10, terms  # guard: the glossary was read
     assert not cut, f"glossary terms the index cut into pieces: {cut}"
     # The section that defines a term carries it (hooks/search_words.py), in a field of its own.
@@ -139,3 +145,14 @@ def test_a_result_highlights_every_part_of_the_query(reader, query):
     missing = [c for c in query if c not in marked]
     assert not missing, f"{query!r}: ?h={highlighted!r} marks only {sorted(set(marked))} on {page.url}"
     assert not reader.take_problems()
+
+
+def test_search_index_hook_reads_formulas_from_the_katex_hook_it_runs_with():
+    # hooks/search_index.py does `import katex`: the very module mkdocs loaded as hooks/katex.py,
+    # whose cache holds every formula already rendered (a second copy would render them again).
+    import subprocess
+    import sys
+    probe = ("import sys; from mkdocs.config import load_config; load_config('mkdocs.yml'); "
+             "print(sys.modules['katex'] is sys.modules['hooks/katex.py'])")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stdout + done.stderr[-2000:]
