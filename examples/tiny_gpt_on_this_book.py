@@ -15,7 +15,8 @@
 # - **模型**：两个 Transformer 块，$d_{\text{model}} = 128$，四个头，约 72 万个参数。更深的模型在这点时间里
 #   反而学得慢（写这个示例时试过四层、三层）。
 # - **结果**：训练 600 步（把训练集看约 5 遍），验证困惑度约 30，低于二元模型的约 36 和一元模型的约 240；
-#   训练后生成的文字有了本书的用词、标点，甚至“（某某 等，2020）”这样的引用格式，但句子多半读不通。
+#   训练后生成的文字有了本书的用词和标点，常常模仿“式 (3.1.1)”“3.3 节”这样的写法，夹着零碎的英文，
+#   句子却多半读不通。
 #   本页下方是构建网站时真实运行的输出；书的正文在变，不同的 CPU 做浮点运算的顺序也不同，所以每次构建的数字
 #   会略有出入。脚本断言模型在验证集上的困惑度低于两个基线，变差时网站构建会失败。
 #
@@ -123,10 +124,12 @@ print("验证集的开头：", " ".join(val_text[:100].split()))
 # 4.4 节用 `tokenizers` 在同样的语料上训练过字节对编码（BPE），为什么这里不用它？
 #
 # - 汉字本身就是很好的单位，一个字大多就是一个语素；训练集里只有一千多个不同的字，词表小而封闭。
-# - 语料只有十几万字。BPE 的词表一大，多数子词在训练集里只出现几次，嵌入学不好；词表小，切出来的又与按字分
-#   差不多（4.4 节比较了几种词表大小）。
-# - 预算只够把语料看几遍。写这个示例时试过：训练同样的步数，按字分词的模型离二元基线近得多
-#   （两种分词的困惑度不能直接比，但“比同一种分词上的二元基线好多少”可以比）。
+# - 语料只有十几万个字符。BPE 的词表一大，多数子词在训练集里只出现几次，嵌入学不好（下面打印了每种词表下
+#   词元出现次数的中位数）。
+# - 词表取 2000 时，BPE 能把序列缩短约四成，词元也不算稀少；但预算只够把语料看几遍。写这个示例时试过：
+#   同样的模型训练同样的 600 步，按字分词的模型在验证集上胜过二元基线，用 2000 个词元的 BPE 的模型却还不如
+#   它自己的二元基线（两种分词的困惑度不能直接比，“比同一种分词上的二元基线好多少”可以比）。每个 BPE 词元
+#   要学的东西更多，这点训练量不够。
 #
 # 大模型用字节级 BPE（[Radford 等，2019](../../references/#ref-radford2019)），是因为它们的语料大几个数量级，
 # 序列变短带来的计算节省远远超过词表变大的代价。
@@ -152,6 +155,24 @@ unknown = int((val_ids == 0).sum())
 print(f"词表 {VOCAB} 个词元；训练集 {len(train_ids):,} 个，验证集 {len(val_ids):,} 个"
       f"（其中 {unknown} 个是训练时没见过的字，占 {unknown / len(val_ids):.2%}）")
 print("最常见的 20 个字:", "".join(c for c, _ in Counter(train_text).most_common(20)).replace("\n", "↵"))
+
+# %% [markdown]
+# 按字分词与 BPE 差多少？用 `tokenizers` 在同一个训练集上学几种大小的 BPE 词表（做法同 4.4 节），
+# 比较验证集上每个字符要几个词元，以及训练集里每个词元出现次数的中位数。
+
+# %%
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+char_counts = np.bincount(train_ids.numpy(), minlength=VOCAB)
+print(f"按字分词   词表 {VOCAB:5d}  每个字符 1.00 个词元  词元出现次数的中位数 {np.median(char_counts):.0f}")
+for size in [2000, 4000, 8000]:
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    bpe.train_from_iterator([train_text], trainers.BpeTrainer(vocab_size=size, special_tokens=["<unk>"],
+                                                                show_progress=False))
+    per_char = len(bpe.encode(val_text).ids) / len(val_text)
+    median = np.median(np.bincount(bpe.encode(train_text).ids, minlength=size))
+    print(f"BPE        词表 {size:5d}  每个字符 {per_char:.2f} 个词元  词元出现次数的中位数 {median:.0f}")
 
 # %% [markdown]
 # ## 小批量：输入与目标错开一位
