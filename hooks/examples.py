@@ -6,7 +6,8 @@ into a notebook and adds it as the page `examples/x.py` -> `/examples/x/`, backe
 
 * Executed (`make build`, `make test`: BOOK_EXECUTE=true) by this hook, not by mkdocs-jupyter,
   so that the run is cached (as sphinx-gallery caches on an md5 of the script): the key is the
-  script, the data files it reads, requirements.lock and the Python version, so a build after an
+  script, the data files it reads (the book's pages, for an example that learns from them),
+  requirements.lock and the Python version, so a build after an
   unrelated edit does not train again. Under CI (env CI set) examples always run afresh. Without
   BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is one, else the code.
 * A cell that raises stops the build once, with the cell's line in examples/x.py and a plain
@@ -92,9 +93,16 @@ def _data_files(script: Path) -> list[Path]:
     return sorted(p for p in (script.parent / "data").glob("*") if p.is_file() and p.name in text)
 
 
+def _inputs(script: Path) -> list[Path]:
+    """What a run depends on besides the script: its data files and, for an example that reads the
+    book's own pages (its text names `docs/`, like the tiny GPT's corpus), every page."""
+    pages = sorted((ROOT / "docs").rglob("*.md")) if "docs/" in script.read_text(encoding="utf-8") else []
+    return [*_data_files(script), *pages]
+
+
 def _key(script: Path) -> str:
     h = hashlib.sha256()
-    for part in [script, *_data_files(script), ROOT / "requirements.lock"]:
+    for part in [script, *_inputs(script), ROOT / "requirements.lock"]:
         h.update(part.read_bytes() if part.exists() else b"")
     h.update(sys.version.encode())
     return h.hexdigest()[:16]

@@ -91,6 +91,29 @@ def test_an_example_runs_again_only_when_what_it_depends_on_changed(tmp_path, mo
     assert len(list((tmp_path / ".cache" / "examples").glob("count-run-*"))) == 3   # the last 3 kept
 
 
+def test_an_example_that_reads_the_book_runs_again_when_a_page_changes(tmp_path, monkeypatch):
+    hook = _load_hook()
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "index.md"
+    page.write_text("# Book\n")
+    (tmp_path / "examples").mkdir()
+    reader = tmp_path / "examples" / "reader.py"
+    reader.write_text("# %%\nprint(len(open('docs/index.md').read()))\n")
+    other = tmp_path / "examples" / "other.py"
+    other.write_text("# %%\nprint(1)\n")
+    runs = []
+    monkeypatch.setattr(hook, "ROOT", tmp_path)
+    monkeypatch.setattr(hook, "_execute", lambda nb, script, kernel: runs.append(script.name))
+    monkeypatch.delenv("CI", raising=False)
+    hook._state["execute"] = True
+    for script in (reader, other):
+        hook._notebook(script, "ai-book")
+    page.write_text("# Book, edited\n")
+    for script in (reader, other):
+        hook._notebook(script, "ai-book")
+    assert runs == ["reader.py", "other.py", "reader.py"]   # only the one that learns from the pages
+
+
 def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text("# Book\n")
