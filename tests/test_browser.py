@@ -410,7 +410,9 @@ def test_no_space_between_chinese_characters_that_the_source_did_not_write(deskt
                        "a line break:\n  " + "\n  ".join(stray[:15]))
 
 
-# Runs in the page: closing Chinese punctuation that starts a line right after inline math.
+# Runs in the page: closing Chinese punctuation that starts a line right after inline math. A
+# formula longer than a line breaks inside (hooks/katex.py keeps it and its punctuation in one
+# inline-block, which then fills the line): there the punctuation may start the block's last line.
 _PUNCTUATION_AFTER_MATH_JS = """() => {
   const found = [], closing = /^[，。、；：？！）」』”’》〉】〕]/;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -420,6 +422,8 @@ _PUNCTUATION_AFTER_MATH_JS = """() => {
     let next = walker.nextNode();
     while (next && (math.contains(next) || !shown(next))) next = walker.nextNode();
     if (!next || !closing.test(shown(next)) || !next.parentElement.checkVisibility()) continue;
+    const block = math.closest(".math-nobreak");
+    if (block && block.getBoundingClientRect().width >= block.parentElement.clientWidth - 2) continue;
     const at = next.textContent.search(closing.source.slice(1));
     const range = document.createRange();
     range.setStart(next, Math.max(at, 0));

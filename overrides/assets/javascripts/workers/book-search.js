@@ -1,5 +1,6 @@
 // The book's search worker: Material's own (loaded below), with Chinese queries cut into the
-// words the index was cut into (hooks/search_words.py says why; its test: tests/test_search.py).
+// words the index was cut into (hooks/search_words.py says why; its test: tests/test_search.py),
+// and a page's link in the results highlighting what its sections matched.
 //
 // The index side: jieba, with the glossary's terms and the headings' phrases as whole words, cut
 // every Chinese run of the index into words joined by U+200B. The query side, Material's: each
@@ -11,7 +12,7 @@
 "use strict";
 
 const HAN = /\p{sc=Han}+/gu;
-const SETUP = 0, QUERY = 2;  // Material's SearchMessageType
+const SETUP = 0, QUERY = 2, RESULT = 3;  // Material's SearchMessageType
 const words = new Set();
 let longest = 1;
 
@@ -50,6 +51,21 @@ function rewrite(message) {
     return { ...message, data: message.data.replace(HAN, segment) };
   return message;
 }
+
+// A page in the results is listed with its best sections under it. Where the page's own entry
+// matched nothing, Material gives it no terms, so its link carries an empty `?h=` and the page
+// opens with nothing highlighted: it gets the terms its sections matched.
+const post = self.postMessage;
+self.postMessage = function (message, ...rest) {
+  if (message && message.type === RESULT)
+    for (const group of message.data.items) {
+      const matched = {};
+      for (const item of group)
+        for (const [term, found] of Object.entries(item.terms)) if (found) matched[term] = true;
+      for (const item of group) if (!Object.keys(item.terms).length) item.terms = matched;
+    }
+  return post.call(this, message, ...rest);
+};
 
 // Material's worker listens for "message" events: it gets each one rewritten.
 const listen = self.addEventListener;
