@@ -27,14 +27,25 @@ or writes an image that differs from the committed `figures/x.png` beside the pa
 Naming a page on the command line (`pytest docs/ch1-background/definition.md`, the author loop) also
 runs that page's site checks (tests/page_checks.py): formulas, links and anchors, images, nav entry,
 front matter, and the prose checks of tests/test_prose.py.
+
+Every run leaves a record of what it verified, per page, in .cache/verified/<page>.json: the page's
+content hash, the chains that ran with their code and outcome, how many blocks the page has, the
+versions of Python and of the libraries the page imports, the date and the commit. The site build
+writes each page's stamp from it (hooks/stamp.py), and the notebooks of a page are checked against
+the chains it lists (tests/test_page_notebooks.py). A page is recorded when all its chains ran in
+this process (or when one failed): a run of part of a page proves nothing about the page.
 """
 
+import ast
 import builtins
 import contextlib
 import difflib
+import hashlib
+import importlib.metadata
 import importlib.util
 import io
 import ipaddress
+import json
 import linecache
 import os
 import re
@@ -48,6 +59,7 @@ import traceback
 import types
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,10 +117,12 @@ def _named_on_command_line(config, path: Path) -> bool:
 class MarkdownFile(pytest.File):
     def collect(self):
         try:
-            found = chains(*parse(self.path))
+            blocks, groups = parse(self.path)
         except AuthorError as e:
             raise self.CollectError(str(e)) from None
+        found = chains(blocks, groups)
         heads = [chain[0].line for _, chain in found]
+        _RECORD.collected(self.path, found, blocks, groups)
         for choice, chain in found:
             name = f"line {chain[0].line}"
             if heads.count(chain[0].line) > 1:
@@ -151,6 +165,125 @@ class Chain(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.blocks[0].line - 1, f"{self.blocks[0].where}"
+
+
+# --- the record of what ran, per page (read by hooks/stamp.py and the notebook tests) ----------------
+
+# Which library a page imports (its top-level module) -> the distribution whose version is recorded.
+DISTRIBUTIONS = {"torch": "torch", "tensorflow": "tensorflow", "keras": "keras",
+                 "transformers": "transformers", "numpy": "numpy", "sklearn": "scikit-learn"}
+
+
+def reader_chains(blocks: list[Block], group_labels: dict[int, list[str]], choice: str) -> list[list[Block]]:
+    """The chains of `chains()` that a reader who chose `choice` runs, in reading order (the code
+    cells of that reader's notebook, hooks/notebooks.py)."""
+    shown = {g: choice if choice in labels else labels[0] for g, labels in group_labels.items()}
+    seen = [b for b in blocks if all(shown[g] == label for g, label in b.tabs)]
+    return [chain for _, chain in chains(seen, {g: [label] for g, label in shown.items()})]
+
+
+class _Record:
+    """Per page: every chain collected, the outcome of those this process ran."""
+
+    def __init__(self):
+        self.pages: dict[Path, dict] = {}
+
+    def collected(self, path: Path, found: list[tuple[str, list[Block]]], blocks, groups):
+        choices = sorted({label for labels in groups.values() for label in labels}) or [""]
+        readers = {c: {tuple(b.line for b in chain) for chain in reader_chains(blocks, groups, c)}
+                   for c in choices}
+        self.pages[path] = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "found": found,
+                            "readers": readers, "outcomes": {}}
+
+    def outcome(self, item: "Chain", outcome: str, seconds: float):
+        self.pages[item.path]["outcomes"][item.name] = (item, outcome, seconds)
+
+    def write(self, root: Path):
+        done = {p: page for p, page in self.pages.items() if page["outcomes"]}
+        if not done:
+            return
+        commit, dirty = _git(root)
+        for path, page in done.items():
+            outcomes = page["outcomes"]
+            complete = len(outcomes) == len(page["found"])
+            failed = sorted(name for name, (_, outcome, _) in outcomes.items() if outcome == "failed")
+            if not (complete or failed):
+                continue
+            blocks = [b for _, chain in page["found"] for b in chain]
+            lines = {b.line for b in blocks}
+            skipped = {b.line for _, chain in page["found"] if chain[0].skip is not None for b in chain}
+            record = {
+                "page": rel(path), "sha256": page["sha256"], "complete": complete,
+                "passed": complete and not failed, "failed": failed,
+                "when": datetime.now(UTC).strftime("%Y-%m-%d"), "time": datetime.now(UTC).isoformat(
+                    timespec="seconds"),
+                "commit": commit, "page dirty": rel(path) in dirty if commit else None,
+                "python": ".".join(map(str, sys.version_info[:3])),
+                "versions": _versions(blocks), "blocks": len(lines), "skipped blocks": len(skipped),
+                "chains": [{"name": name, "outcome": outcome, "seconds": seconds,
+                            "readers": [c for c, heads in page["readers"].items()
+                                        if tuple(b.line for b in item.blocks) in heads],
+                            "lines": [b.line for b in item.blocks], "code": [b.code for b in item.blocks]}
+                           for name, (item, outcome, seconds) in sorted(
+                               outcomes.items(), key=lambda kv: (kv[1][0].blocks[0].line, kv[0]))]}
+            out = root / ".cache" / "verified" / f"{_page_id(path)}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+            tmp.replace(out)
+
+
+_RECORD = _Record()
+
+
+def _versions(blocks: list[Block]) -> dict[str, str]:
+    """Versions of the libraries the page's Python blocks import (from the installed metadata)."""
+    imported = set()
+    for b in blocks:
+        if b.lang != "python":
+            continue
+        try:
+            tree = ast.parse(b.code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    out = {}
+    for module, dist in DISTRIBUTIONS.items():
+        if module in imported:
+            try:
+                out[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                pass
+    return out
+
+
+def _git(root: Path) -> tuple[str | None, set[str]]:
+    """(short commit, pages with changes not committed) of the repository, (None, set()) without git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "docs"],
+                                cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None, set()
+    top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True,
+                              text=True).stdout.strip() or root)
+    return head or None, {rel(top / line[3:].split(" -> ")[-1]) for line in status.splitlines()}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if isinstance(item, Chain) and (report.when == "call" or report.outcome != "passed"):
+        _RECORD.outcome(item, report.outcome, round(report.duration, 3))
+
+
+def pytest_sessionfinish(session):
+    _RECORD.write(session.config.rootpath)
 
 
 # --- what a chain runs in ------------------------------------------------------------------------
