@@ -6,6 +6,9 @@
 #   make test    every snippet, example, link, formula, and the pages in a browser (offline); when
 #                all pass, site/ is the site they checked (what the Pages workflow publishes)
 #   make figures rewrite docs/**/figures/ from the code that draws them (then look, then commit)
+#   make pdf     the whole book as one PDF (site/book.pdf), printed from site/ and checked
+#   make test-latest  the code blocks and examples under the newest releases of the frameworks
+#                (a venv of its own, .venv-latest); report in bench/latest.md
 #   make bench   timings of the above, written to bench/
 #   make lock    re-resolve pyproject.toml's pins into requirements.lock (needs the network)
 SHELL := /bin/bash
@@ -37,7 +40,7 @@ export NO_MKDOCS_2_WARNING := 1
 # allows one, and always under pytest-socket (see pyproject.toml).
 NETNS := $(shell unshare -rn true 2>/dev/null && echo 'unshare -rn sh -c "ip link set lo up && exec \"\$$0\" \"\$$@\""')
 
-.PHONY: serve page build test figures bench lock vendor-katex clean node
+.PHONY: serve page build test pdf test-latest figures bench lock vendor-katex clean node
 
 $(STAMP): requirements.lock
 	@echo "Installing requirements.lock into .venv: the first time about 4 GB (PyTorch, TensorFlow, ...),"
@@ -89,12 +92,30 @@ build: $(STAMP) $(KERNEL)
 
 test: $(STAMP) $(KERNEL) $(NODE_STAMP)
 	@echo "network for tests: $(if $(NETNS),none (network namespace, loopback only),none but loopback, refused in-process by the snippet runner and pytest-socket: unshare -rn is not available here)"
-	@echo "make test: the code blocks, then the site built with every example executed (a minute without dots), then the checks of that site and the browser"
 	rm -rf $(TESTED_SITE)
+ifneq ($(ARGS),)
 	BOOK_SITE_DIR=$(TESTED_SITE) $(NETNS) $(BIN)/pytest $(ARGS)
-	@if [ -z "$(ARGS)" ] && [ -d $(TESTED_SITE) ]; then \
-	  find $(TESTED_SITE) -type l -delete; rm -rf site; mv $(TESTED_SITE) site; \
-	  echo "site/: the site these tests checked (the Pages workflow publishes it)"; fi
+else
+	@echo "make test: the code blocks first (their run's record stamps each page), then the site built with every example executed (a minute without dots), then the checks of that site and the browser"
+	$(NETNS) $(BIN)/pytest docs && blocks=0 || blocks=$$?; \
+	BOOK_SITE_DIR=$(TESTED_SITE) BOOK_REQUIRE_VERIFIED=1 $(NETNS) $(BIN)/pytest tests && checks=0 || checks=$$?; \
+	if [ $$blocks -ne 0 ] || [ $$checks -ne 0 ]; then echo "make test: failed (code blocks: exit $$blocks, site checks: exit $$checks); site/ unchanged"; exit 1; fi
+	find $(TESTED_SITE) -type l -delete; rm -rf site; mv $(TESTED_SITE) site
+	@echo "site/: the site these tests checked (the Pages workflow publishes it)"
+endif
+
+# The whole book as one PDF, printed by the tests' headless Chromium from the site `make test` (or
+# `make build`) left in site/, then checked (tests/test_pdf.py). The Pages workflow publishes it.
+pdf: $(STAMP)
+	@test -f site/index.html || { echo "make pdf: no site/ yet: run make test (or make build) first"; exit 2; }
+	$(BIN)/python bench/pdf.py --site site
+	BOOK_BUILT_SITE=site $(BIN)/pytest -n0 tests/test_pdf.py
+
+# The canary: the code blocks and the examples under the newest torch (CPU), tensorflow,
+# transformers, keras, numpy and scikit-learn, in .venv-latest; writes bench/latest.md. Never
+# changes the book's pins; its failures are news, not a failed build (exit 0 once it reported).
+test-latest:
+	$(PYTHON) bench/latest.py
 
 # Rewrite the committed figures (docs/**/figures/*.png) from the code blocks that draw them.
 figures: $(STAMP)
