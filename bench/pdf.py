@@ -226,7 +226,7 @@ body { margin: 0; background: #fff; }
 .book-contents li { margin: .15rem 0; }
 .book-contents li.book-toc-part { font-weight: 700; margin-top: .5rem; }
 .book-contents li.book-toc-1 { padding-left: 1.5em; }
-.book-contents a { display: flex; color: inherit; text-decoration: none; }
+.md-typeset .book-contents a { display: flex; color: inherit; text-decoration: none; }
 .book-contents .book-toc-title { flex: 1; border-bottom: 1px dotted #888; margin-right: .4em; }
 .book-contents .book-toc-page { font-variant-numeric: tabular-nums; white-space: pre; }
 .book-tab-label { font-weight: 700; margin: .8em 0 .2em; color: #303f9f; }

@@ -117,7 +117,7 @@ def _notebook(path: Path, source: str, blocks, groups, choice, page, files, base
     line_tabs, tokens = _tabs_of_lines(source, where)
     shown = {g: choice if choice in labels else labels[0] for g, labels in groups.items()}
     visible = {n: all(shown[g] == label for g, label in tabs) for n, tabs in line_tabs.items()}
-    chains = reader_chains(blocks, groups, choice)
+    chains = [c for c in reader_chains(blocks, groups, choice) if c[0].skip is None]   # skipped: text
     cell_of = {b.line: (chain[0].line, b) for chain in chains for b in chain}
     outputs = {b.expected_line: b for b in blocks if b.expected is not None}
     skipped = {b.line: b for b in blocks if b.skip is not None}
@@ -165,7 +165,7 @@ def _notebook(path: Path, source: str, blocks, groups, choice, page, files, base
             flush()
             head, block = cell_of[n]
             cells.append(_code_cell(block, head, path))
-        elif n in outputs:
+        elif n in outputs and outputs[n].skip is None:
             pass                                  # the output of the cell before it
         elif n in skipped:
             code = [_strip(lines[k - 1], shift) for k in range(n, end + 1)]
