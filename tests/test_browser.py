@@ -371,7 +371,8 @@ _CHINESE_SPACES_JS = """(chinese) => {
         blocks.set(block, (blocks.get(block) || "") + child.textContent);
       } else if (child.nodeType === Node.ELEMENT_NODE) {
         if (child.matches("script, style, svg, .headerlink") || !child.checkVisibility()) continue;
-        if (child.matches("pre, code, .katex")) {  // shown as written: stands for itself, once
+        // Code and formulas are shown as written, a button is a control: each stands for itself.
+        if (child.matches("pre, code, .katex, .md-button")) {
           const block = child.parentElement.closest(BLOCK);
           blocks.set(block, (blocks.get(block) || "") + "\u0001");
         } else walk(child);

@@ -2,8 +2,10 @@
 
 import re
 
-# Code, and the MathML copy of each formula (its <annotation> holds the TeX source, on purpose).
-_CODE = re.compile(r"<(pre|code|script|style|textarea|math)\b.*?</\1>", re.S)
+# Code (with mkdocs-jupyter's hidden copy of each cell's source, for its copy button), and the
+# MathML copy of each formula (its <annotation> holds the TeX source, on purpose).
+_CODE = re.compile(r"<(pre|code|script|style|textarea|math)\b.*?</\1>"
+                   r'|<div class="clipboard-copy-txt"[^>]*>[^<]*</div>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
 # What TeX looks like when nothing rendered it.
 _RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$<]*\\[A-Za-z]+[^$<]*\$")
@@ -49,5 +51,6 @@ def test_the_checks_see_formulas(pages):
     assert {"eq-1.1.1", "eq-1.1.2", "eq-1.1.3"} <= set(re.findall(r'id="(eq-[^"]+)"', html))
     assert _RAW_TEX.search(_visible_text("<p>$$x$$ and $\\alpha$</p>"))
     assert _RAW_TEX.search(_visible_text("<p>\\begin{aligned}x</p>"))
+    assert not _RAW_TEX.search(_visible_text('<div class="clipboard-copy-txt" id="c">"$\\alpha$"</div>'))
     assert not _RAW_TEX.search(_visible_text('<math><annotation encoding="application/x-tex">\\begin{aligned}'
                                              "</annotation></math>"))
