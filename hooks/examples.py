@@ -7,9 +7,10 @@ into a notebook and adds it as the page `examples/x.py` -> `/examples/x/`, backe
 * Executed (`make build`, `make test`: BOOK_EXECUTE=true) by this hook, not by mkdocs-jupyter,
   so that the run is cached (as sphinx-gallery caches on an md5 of the script): the key is the
   script, the data files it reads (the book's pages, for an example that learns from them),
-  requirements.lock and the Python version, so a build after an
-  unrelated edit does not train again. Under CI (env CI set) examples always run afresh. Without
-  BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is one, else the code.
+  requirements.lock and the Python version, so a build after an unrelated edit does not train
+  again. Two run at a time, each in its own kernel. Under CI (env CI set) examples always run
+  afresh. Without BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is
+  one, else the code.
 * A cell that raises stops the build once, with the cell's line in examples/x.py and a plain
   (colourless) traceback.
 * The page offers for download the notebook with its outputs (the file mkdocs-jupyter's
@@ -27,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -72,8 +74,17 @@ def is_example(page) -> bool:
 @event_priority(100)  # before mkdocs-jupyter wraps the files it renders
 def on_files(files, config):
     examples = Path(config.config_file_path).resolve().parent / "examples"
-    for script in sorted(examples.glob("*.py")):
-        notebook = _notebook(script, config.plugins["mkdocs-jupyter"].config["kernel_name"])
+    scripts = sorted(examples.glob("*.py"))
+    kernel = config.plugins["mkdocs-jupyter"].config["kernel_name"]
+    # Two at a time, each in its own kernel: one small model training leaves a core idle.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(_notebook, script, kernel) for script in scripts]
+        try:
+            notebooks = [run.result() for run in runs]   # the first failure, in script order
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    for script, notebook in zip(scripts, notebooks, strict=True):
         files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(notebook)))
     return files
 
