@@ -73,7 +73,7 @@ def build(site: Path, execute: bool) -> float:
 # --- authors ----------------------------------------------------------------------------------
 def scratch_copy(into: Path) -> Path:
     """The book's sources in a scratch directory (same .venv), for serve/rebuild timings."""
-    for name in ["docs", "examples", "hooks", "overrides"]:
+    for name in ["docs", "examples", "hooks", "overrides", "tests"]:   # hooks/notebooks.py reads tests/
         shutil.copytree(ROOT / name, into / name)
     shutil.copy(ROOT / "mkdocs.yml", into / "mkdocs.yml")
     return into
