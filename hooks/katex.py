@@ -38,6 +38,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
+import page_check  # hooks/page_check.py (mkdocs puts hooks/ on sys.path to load a hook)
 import pykatex
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
@@ -171,7 +172,7 @@ def readable(tex: str, display_mode: bool = False) -> str:
 
 def fail(tex: str, message: str) -> str:
     """Stop the build, naming the source file and the line where the formula starts. Under
-    `mkdocs serve` (or BOOK_SHOW_ERRORS=1) log it and show it in the page instead, in the formula's
+    `mkdocs serve` (or a one-page check) log it and show it in the page instead, in the formula's
     place: a server stopped by an exception leaves the browser waiting until the file is fixed."""
     page = _current["page"]
     where, line = "?", 1
@@ -187,7 +188,7 @@ def fail(tex: str, message: str) -> str:
         pos = source.find(first)
         line = source.count("\n", 0, pos) + 1 if pos >= 0 else 1
     error = f"{where}:{line}: formula does not parse: {message}\n    {tex.strip()}"
-    if not (_show_errors["now"] or os.environ.get("BOOK_SHOW_ERRORS")):
+    if not (_show_errors["now"] or page_check.PAGE):
         raise PluginError(error)
     logging.getLogger("mkdocs.hooks.katex").error(error)
     shown = f'<strong class="book-error" style="color:#d32f2f">{html.escape(error)}</strong>'
@@ -208,6 +209,8 @@ class _KatexTreeprocessor(Treeprocessor):
             if any("arithmatex" in (e.get("class") or "") for e in heading.iter()):
                 fail(heading[0].text or "", "no formulas in headings: they garble the anchor "
                      "and the table of contents; put the formula in the text below")
+        # A one-page check builds the other pages for their anchors (ids kept), not their formulas.
+        check = _current["page"] is None or not page_check.other_page(_current["page"])
         for el in root.iter():
             if "arithmatex" not in (el.get("class") or "").split():
                 continue
@@ -215,7 +218,8 @@ class _KatexTreeprocessor(Treeprocessor):
             display = text.startswith("\\[")
             tex = html.unescape(text[2:-2])  # arithmatex escaped &<>"; strip \( \) or \[ \]
             try:
-                render(tex, display)  # checked now, placed by on_post_page
+                if check:
+                    render(tex, display)  # checked now, placed by on_post_page
             except ValueError as err:
                 fail(tex, str(err))
             el.text = self.md.htmlStash.store(html.escape(tex, quote=False))
@@ -266,6 +270,8 @@ _PLACED = re.compile(r'(<(span|div) class="math-(inline|display)"[^>]*>)([^<]*)(
 
 def on_post_page(output, page, config):
     """Put each formula's KaTeX HTML (rendered above, so from the cache) in place of its TeX."""
+    if page_check.other_page(page):
+        return output
     def place(m):
         tex = html.unescape(m[4])
         return m[1] + (display(tex) if m[3] == "display" else render(tex, False)) + m[5]
@@ -305,7 +311,7 @@ def _render_nb_cell(match):
 
 
 def on_page_content(html_text, page, config, files):
-    if page.file.src_uri.startswith("examples/"):
+    if page.file.src_uri.startswith("examples/") and not page_check.other_page(page):
         _current["page"] = page
         html_text = _NB_MARKDOWN_CELL.sub(_render_nb_cell, html_text)
     return html_text

@@ -17,6 +17,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import page_check  # hooks/page_check.py
 import tinycss2
 
 from examples import is_example  # hooks/examples.py: mkdocs puts hooks/ on sys.path to load a hook
@@ -89,7 +90,7 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_page(output, page, config):
-    if not is_example(page):
+    if not is_example(page) or page_check.other_page(page):
         return output
     head, sep, body = output.partition("</head>")
     css = "\n".join(_STYLE.findall(body))

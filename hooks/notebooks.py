@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import nbformat
+import page_check
 from blocks import AuthorError, Fence, Marker, Tab, _close_tabs, _open_tab, _State, lex, parse
 from cjk_breaks import _BREAK  # a Chinese line break is no space (as on the page)
 
@@ -61,7 +62,7 @@ def notebook_name(src_uri: str, choice: str) -> str:
 def on_page_markdown(markdown, page, config, files):
     page.book_notebooks = []
     path = page.file.abs_src_path
-    if path is None or not path.endswith(".md"):
+    if path is None or not path.endswith(".md") or page_check.other_page(page):
         return markdown
     source = page.file.content_string
     try:

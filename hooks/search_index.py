@@ -17,6 +17,7 @@ under the one event. The copy differs from the page in what a search result show
 import html
 import re
 
+import page_check  # hooks/page_check.py
 import katex  # hooks/katex.py (mkdocs puts hooks/ on sys.path to load a hook; one module, see there)
 from mkdocs.plugins import CombinedEvent, event_priority
 
@@ -42,6 +43,8 @@ def for_search(content: str) -> str:
 
 @event_priority(50)
 def _give_the_index_a_copy(context, *, page, config, nav):
+    if page_check.PAGE:
+        return context   # no search index in a one-page check
     _shown[id(page)] = page.content
     page.content = for_search(page.content)
     return context
@@ -49,6 +52,8 @@ def _give_the_index_a_copy(context, *, page, config, nav):
 
 @event_priority(-50)
 def _give_the_page_back(context, *, page, config, nav):
+    if page_check.PAGE:
+        return context
     page.content = _shown.pop(id(page))
     return context
 

@@ -26,6 +26,7 @@ import re
 from pathlib import Path
 
 import jieba
+import page_check  # hooks/page_check.py (mkdocs puts hooks/ on sys.path to load a hook)
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
@@ -82,6 +83,8 @@ _definitions: dict[str, list[str]] = {}  # search index location -> terms define
 
 
 def on_env(env, config, files):
+    if page_check.PAGE:
+        return env   # no search index in a one-page check
     glossary = GLOSSARY.read_text(encoding="utf-8")
     titles = [title for file in files.documentation_pages() if file.page and file.page.toc
               for title in _titles(file.page.toc)]

@@ -9,15 +9,15 @@ exactly what the tests checked. Before Markdown is rendered:
 * every marker line disappears.
 
 A page the parse rejects is logged as an error with file:line, which fails a strict build (as the
-tests would); under `mkdocs serve` (or BOOK_SHOW_ERRORS=1) the page also shows it.
+tests would); under `mkdocs serve` (or a one-page check, hooks/page_check.py) the page also shows it.
 """
 
 import html
 import logging
-import os
 from pathlib import Path
 
-from blocks import AuthorError, Marker, lex, parse  # hooks/blocks.py (mkdocs puts hooks/ on sys.path)
+import page_check
+from blocks import AuthorError, Fence, Marker, lex, parse  # hooks/blocks.py (mkdocs puts hooks/ on sys.path)
 
 log = logging.getLogger("mkdocs.hooks.snippets")
 _serving = {"now": False}
@@ -30,8 +30,9 @@ def on_startup(command, dirty):
 def on_config(config):
     # Showing errors instead of stopping: an include (`--8<--`) that is missing would stop the
     # build from inside Markdown; tests/page_checks.py checks the includes of the page it checks.
-    if _serving["now"] or os.environ.get("BOOK_SHOW_ERRORS"):
+    if _serving["now"] or page_check.PAGE:
         config.mdx_configs.setdefault("pymdownx.snippets", {})["check_paths"] = False
+    page_check.configure(config)
     return config
 
 
@@ -46,14 +47,17 @@ def on_page_markdown(markdown, page, config, files):
         blocks, _ = parse(Path(path), markdown, first)
     except AuthorError as err:
         log.error("%s", err)   # a strict build (make build, make test) stops on it when done
-        if not (_serving["now"] or os.environ.get("BOOK_SHOW_ERRORS")):
+        if not (_serving["now"] or page_check.PAGE):
             return markdown
         return f'!!! failure "测试标记有误"\n\n    ```text\n{_indent(str(err))}\n    ```\n\n' + markdown
     lines = markdown.split("\n")
     titles = {b.expected_line: "输出" for b in blocks if b.expected is not None}
     titles |= {b.line: "接上段" for b in blocks if b.cont}
     notes = {b.line: b.skip for b in blocks if b.skip is not None}
-    drop = {t.line for t in lex(markdown, first_line=first) if isinstance(t, Marker)}
+    tokens = lex(markdown, first_line=first)
+    drop = {t.line for t in tokens if isinstance(t, Marker)}
+    # A one-page check reads the other pages for their anchors: their code need not be highlighted.
+    plain = {t.line: t.lang for t in tokens if isinstance(t, Fence) and t.lang} if page_check.other_page(page) else {}
     out = []
     for n, line in enumerate(lines, start=first):
         if n in drop:
@@ -64,6 +68,8 @@ def on_page_markdown(markdown, page, config, files):
             out.append("")
         if n in titles and "title=" not in line:
             line = f'{line.rstrip()} title="{titles[n]}"'
+        if n in plain:
+            line = line.replace(plain[n], "text", 1)
         out.append(line)
     return "\n".join(out)
 

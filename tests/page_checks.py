@@ -3,8 +3,9 @@
 tests/snippets.py adds this item when a page is named on the command line (`make test` checks the
 same things on the whole built site instead). It starts one `mkdocs build` as soon as the page is
 collected, so the build runs while the page's code blocks do: not strict, examples not executed,
-and with BOOK_SHOW_ERRORS=1 so that a bad formula or marker on another page (someone else's work in
-progress) is logged instead of stopping the build. Of what the build logs, the warnings and errors
+and with BOOK_PAGE_CHECK naming the pages checked (hooks/page_check.py): a bad formula or marker
+is logged instead of stopping the build, and what only the published site needs (search, notebooks,
+other pages' formulas) is left out. Of what the build logs, the warnings and errors
 that name this page are the problems: a formula that does not parse, a link or #anchor that leads
 nowhere, an image that is not there, a page missing from mkdocs.yml's nav. Then what the build does
 not say: an included file (`--8<--`) that is missing (the lenient build skips it), a front-matter
@@ -30,12 +31,13 @@ _builds: dict[Path, "_Build"] = {}
 
 
 class _Build:
-    """`mkdocs build` of the book at `root`, started now, its log read when first asked for."""
+    """`mkdocs build` of the book at `root` for checking `pages` (paths in docs/), started now, its
+    log read when first asked for."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, pages: list[str]):
         self.site = tempfile.mkdtemp(prefix="page-checks-site-")
         env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "BOOK_EXECUTE")}
-        env.update(BOOK_SHOW_ERRORS="1", NO_MKDOCS_2_WARNING="1")
+        env.update(BOOK_PAGE_CHECK=os.pathsep.join(pages), NO_MKDOCS_2_WARNING="1")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "build", "--site-dir", self.site], cwd=root, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -48,9 +50,14 @@ class _Build:
         return self._log
 
 
-def start_build(root: Path) -> "_Build":
+def start_build(config) -> "_Build":
+    """The one build for every page named on pytest's command line."""
+    root = config.rootpath
     if root not in _builds:
-        _builds[root] = _Build(root)
+        docs = root / "docs"
+        named = (Path(arg.split("::")[0]).resolve() for arg in config.args)
+        pages = [p.relative_to(docs).as_posix() for p in named if p.suffix == ".md" and p.is_relative_to(docs)]
+        _builds[root] = _Build(root, pages)
     return _builds[root]
 
 
@@ -72,10 +79,10 @@ def build_problems(log: str, src_uri: str, where: str) -> list[str]:
     return problems
 
 
-def page_problems(page: Path, root: Path) -> list[str]:
+def page_problems(page: Path, config) -> list[str]:
     where = rel(page)
-    docs = root / "docs"
-    problems = build_problems(start_build(root).log(), page.relative_to(docs).as_posix(), where)
+    docs = config.rootpath / "docs"
+    problems = build_problems(start_build(config).log(), page.relative_to(docs).as_posix(), where)
     source = page.read_text(encoding="utf-8")
     for n, line in enumerate(source.splitlines(), start=1):
         if (include := _INCLUDE.match(line)) and not (docs / include[1]).is_file():
@@ -105,10 +112,10 @@ class PageChecks(pytest.Item):
     """Formulas, links and anchors, images, nav, front matter and prose of one page."""
 
     def setup(self):
-        start_build(self.config.rootpath)   # usually started at collection already
+        start_build(self.config)   # usually started at collection already
 
     def runtest(self):
-        if problems := page_problems(self.path.resolve(), self.config.rootpath):
+        if problems := page_problems(self.path.resolve(), self.config):
             raise PageProblems("\n".join(problems))
 
     def repr_failure(self, excinfo):

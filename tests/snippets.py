@@ -135,7 +135,7 @@ class MarkdownFile(pytest.File):
         if _named_on_command_line(self.config, self.path):
             from tests.page_checks import PageChecks, start_build
             if "PYTEST_XDIST_WORKER" not in os.environ:   # every worker collects; one runs the item
-                start_build(self.config.rootpath)        # now, so it runs while the blocks do
+                start_build(self.config)                 # now, so it runs while the blocks do
             yield PageChecks.from_parent(self, name="page checks")
 
 
