@@ -17,8 +17,8 @@ under the one event. The copy differs from the page in what a search result show
 import html
 import re
 
-import page_check  # hooks/page_check.py
 import katex  # hooks/katex.py (mkdocs puts hooks/ on sys.path to load a hook; one module, see there)
+import page_check  # hooks/page_check.py
 from mkdocs.plugins import CombinedEvent, event_priority
 
 _PRE = re.compile(r"<pre\b.*?</pre>", re.S)

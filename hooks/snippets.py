@@ -57,7 +57,8 @@ def on_page_markdown(markdown, page, config, files):
     tokens = lex(markdown, first_line=first)
     drop = {t.line for t in tokens if isinstance(t, Marker)}
     # A one-page check reads the other pages for their anchors: their code need not be highlighted.
-    plain = {t.line: t.lang for t in tokens if isinstance(t, Fence) and t.lang} if page_check.other_page(page) else {}
+    plain = ({t.line: t.lang for t in tokens if isinstance(t, Fence) and t.lang}
+             if page_check.other_page(page) else {})
     out = []
     for n, line in enumerate(lines, start=first):
         if n in drop:

@@ -56,7 +56,8 @@ def start_build(config) -> "_Build":
     if root not in _builds:
         docs = root / "docs"
         named = (Path(arg.split("::")[0]).resolve() for arg in config.args)
-        pages = [p.relative_to(docs).as_posix() for p in named if p.suffix == ".md" and p.is_relative_to(docs)]
+        pages = [p.relative_to(docs).as_posix() for p in named
+                 if p.suffix == ".md" and p.is_relative_to(docs)]
         _builds[root] = _Build(root, pages)
     return _builds[root]
 

@@ -93,7 +93,8 @@ def test_the_one_page_command_catches_what_only_the_build_used_to(tmp_path):
 def test_a_right_page_passes_the_one_page_command(tmp_path):
     # The build behind it reads the other pages for their anchors only (hooks/page_check.py): an
     # equation's id and a heading's there must still be found, their code blocks still parse.
-    other = GOOD + "\n$$\nE = mc^2 \\tag{1.1}\n$$\n\n```python title=\"x\"\nprint(1)\n```\n\n## After the code\n"
+    other = (GOOD + "\n$$\nE = mc^2 \\tag{1.1}\n$$\n\n"
+             "```python title=\"x\"\nprint(1)\n```\n\n## After the code\n")
     make_book(tmp_path, {"index.md": other, "page.md": GOOD.replace("# Good", "# Page") +
                          "\n[back](index.md#target), [式 (1.1)](index.md#eq-1.1), "
                          "[after](index.md#after-the-code)\n"}, nav=["index.md", "page.md"])
