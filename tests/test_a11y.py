@@ -65,7 +65,9 @@ _AUDIT_JS = """async ([scope, rules, wcag]) => {
 
 # Everything but the header (main content with its sidebars, footer): the header sits above it,
 # opaque, and is laid out the same without it.
-_DROP_CONTENT_JS = """() => { for (const el of document.querySelectorAll(".md-main, .md-footer")) el.remove(); }"""
+_DROP_CONTENT_JS = """() => {
+  for (const el of document.querySelectorAll(".md-main, .md-footer")) el.remove();
+}"""
 
 
 # What overrides/partials/palette.html does on a click: no colour transitions while switching.
