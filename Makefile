@@ -97,9 +97,14 @@ ifneq ($(ARGS),)
 	BOOK_SITE_DIR=$(TESTED_SITE) $(NETNS) $(BIN)/pytest $(ARGS)
 else
 	@# tests/test_pdf.py checks the PDF that `make pdf` prints from the site this leaves (not here).
-	@echo "make test: the code blocks first (their run's record stamps each page), then the site built with every example executed (a minute without dots), then the checks of that site and the browser"
+	@echo "make test: the code blocks (their run's record stamps each page) while the examples execute (log: .cache/examples-run.log), then the site built from those runs, then the checks of that site and the browser"
+	@# The examples' runs go to the cache, where the build takes them (BOOK_EXAMPLES_SINCE: only
+	@# runs of this make test count under CI); one that failed is run again by the build, which says why.
+	since=$$(date +%s); mkdir -p .cache; \
+	{ BOOK_EXECUTE=true $(NETNS) $(BIN)/python hooks/examples.py > .cache/examples-run.log 2>&1 & } ; \
 	$(NETNS) $(BIN)/pytest docs && blocks=0 || blocks=$$?; \
-	BOOK_SITE_DIR=$(TESTED_SITE) BOOK_REQUIRE_VERIFIED=1 $(NETNS) $(BIN)/pytest tests --ignore=tests/test_pdf.py && checks=0 || checks=$$?; \
+	wait; \
+	BOOK_EXAMPLES_SINCE=$$since BOOK_SITE_DIR=$(TESTED_SITE) BOOK_REQUIRE_VERIFIED=1 $(NETNS) $(BIN)/pytest tests --ignore=tests/test_pdf.py && checks=0 || checks=$$?; \
 	if [ $$blocks -ne 0 ] || [ $$checks -ne 0 ]; then echo "make test: failed (code blocks: exit $$blocks, site checks: exit $$checks); site/ unchanged"; exit 1; fi
 	find $(TESTED_SITE) -type l -delete; rm -rf site; mv $(TESTED_SITE) site
 	@echo "site/: the site these tests checked (the Pages workflow publishes it)"

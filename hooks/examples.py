@@ -9,8 +9,9 @@ into a notebook and adds it as the page `examples/x.py` -> `/examples/x/`, backe
   script, the data files it reads (the book's pages, for an example that learns from them),
   requirements.lock and the Python version, so a build after an unrelated edit does not train
   again. Two run at a time, each in its own kernel. Under CI (env CI set) examples always run
-  afresh. Without BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is
-  one, else the code.
+  afresh: a cached run counts only if it was executed during this `make test` (BOOK_EXAMPLES_SINCE,
+  when it started: `make test` runs `python hooks/examples.py` while the code blocks run). Without
+  BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is one, else the code.
 * A cell that raises stops the build once, with the cell's line in examples/x.py and a plain
   (colourless) traceback.
 * The page offers for download the notebook with its outputs (the file mkdocs-jupyter's
@@ -28,6 +29,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
@@ -76,17 +78,20 @@ def on_files(files, config):
     examples = Path(config.config_file_path).resolve().parent / "examples"
     scripts = sorted(examples.glob("*.py"))
     kernel = config.plugins["mkdocs-jupyter"].config["kernel_name"]
+    for script, notebook in zip(scripts, notebooks(scripts, kernel), strict=True):
+        files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(notebook)))
+    return files
+
+
+def notebooks(scripts: list[Path], kernel: str) -> list[Path]:
     # Two at a time, each in its own kernel: one small model training leaves a core idle.
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = [pool.submit(_notebook, script, kernel) for script in scripts]
         try:
-            notebooks = [run.result() for run in runs]   # the first failure, in script order
+            return [run.result() for run in runs]   # the first failure, in script order
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
-    for script, notebook in zip(scripts, notebooks, strict=True):
-        files.append(File.generated(config, f"examples/{script.name}", abs_src_path=str(notebook)))
-    return files
 
 
 def on_nav(nav, config, files):
@@ -123,7 +128,7 @@ def _notebook(script: Path, kernel: str) -> Path:
     """The notebook of one example: executed (from the cache when allowed), or not executed."""
     cache = ROOT / ".cache" / "examples"
     executed = cache / f"{script.stem}-run-{_key(script)}" / f"{script.stem}.ipynb"
-    if executed.exists() and not (_state["execute"] and os.environ.get("CI")):
+    if executed.exists() and _may_reuse(executed):
         log.info("%s: executed notebook from the cache (%s)", script.name, executed.parent.name)
         return _used(executed)
     if not _state["execute"]:
@@ -138,7 +143,20 @@ def _notebook(script: Path, kernel: str) -> Path:
     _execute(nb, script, kernel)
     executed.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, executed)
+    (executed.parent / "executed-at").write_text(f"{time.time()}\n")
     return _used(executed)
+
+
+def _may_reuse(executed: Path) -> bool:
+    """A cached run stands in for running the example again; under CI only one executed since
+    BOOK_EXAMPLES_SINCE (seconds since the epoch: the start of this `make test`)."""
+    if not (_state["execute"] and os.environ.get("CI")):
+        return True
+    try:
+        ran = float((executed.parent / "executed-at").read_text())
+    except (OSError, ValueError):
+        return False
+    return ran >= float(os.environ.get("BOOK_EXAMPLES_SINCE") or "inf")
 
 
 def _used(notebook: Path, keep: int = 3) -> Path:
@@ -215,3 +233,15 @@ def _absolute(base: str, url: str) -> str:
     if re.match(r"^(?:[a-z]+:|#|/)", url):
         return url
     return urljoin(base, url)
+
+
+if __name__ == "__main__":
+    # `make test` executes the examples into the cache while the code blocks run; the site build
+    # that follows takes them from there (BOOK_EXAMPLES_SINCE). A failure here is left to that
+    # build, which runs the example again and stops with its line.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _state["execute"] = True
+    try:
+        notebooks(sorted((ROOT / "examples").glob("*.py")), sys.argv[1] if len(sys.argv) > 1 else "ai-book")
+    except PluginError as err:
+        sys.exit(f"{err}")

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import jupytext
 import nbformat
@@ -88,6 +89,12 @@ def test_an_example_runs_again_only_when_what_it_depends_on_changed(tmp_path, mo
     monkeypatch.setenv("CI", "true")
     hook._notebook(script, "ai-book")
     assert len(runs) == 5                            # CI always runs it afresh
+    monkeypatch.setenv("BOOK_EXAMPLES_SINCE", str(time.time() - 60))
+    hook._notebook(script, "ai-book")
+    assert len(runs) == 5                            # ... or takes the run of this `make test`
+    monkeypatch.setenv("BOOK_EXAMPLES_SINCE", str(time.time() + 60))
+    hook._notebook(script, "ai-book")
+    assert len(runs) == 6                            # but not one from before it started
     assert len(list((tmp_path / ".cache" / "examples").glob("count-run-*"))) == 3   # the last 3 kept
 
 

@@ -42,6 +42,15 @@ def test_make_test_publishes_the_site_it_checked():
     assert "BOOK_SITE_DIR=" in lines and "mv .cache/tested-site site" in lines
 
 
+def test_make_test_runs_the_examples_while_the_code_blocks_run():
+    lines = _dry_run("test")
+    examples = _index(lines, "python hooks/examples.py", "&")       # in the background
+    blocks = _index(lines, "pytest docs")
+    checks = _index(lines, "pytest tests")
+    assert examples < blocks < checks and "wait" in "\n".join(lines[blocks:checks])
+    assert "BOOK_EXAMPLES_SINCE=" in lines[checks]   # the build takes this run's examples, no older
+
+
 def test_the_workflow_deploys_what_the_tests_checked():
     workflow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
     test, deploy = workflow["jobs"]["test"], workflow["jobs"]["deploy"]
