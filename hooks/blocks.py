@@ -11,6 +11,9 @@ Two steps, each readable alone:
 * `parse(path)`: the marker/tab state machine over those tokens: runnable blocks with their
   markers, the tab each sits in, and every misuse as one AuthorError naming file:line.
 
+Then `chains()`: which blocks run together (a `cont` block continues the one before), for each tab
+a reader can choose; `reader_chains()`: those one reader runs, in reading order (a notebook's cells).
+
 Fence info strings are an allow-list: a fence either runs (```python, ```sh, ```bash) or is shown
 as it is (```text, ```console, ```markdown). Anything else (```py, ```python3.11, ```shell, ```zsh,
 {.python}, a bare ```) is an error: a reader would take it for code the tests ran.
@@ -250,3 +253,38 @@ def _fence(s: _State, f: Fence, path: Path):
         s.last = None
     s.pending.pop("cont", None)
     s.pending.pop("skip", None)
+
+
+# --- chains: what runs together, as a reader runs it -----------------------------------------------
+
+def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tuple[str, list[Block]]]:
+    """The chains a reader runs, as (tab choice, blocks). Choosing a label shows that tab in every
+    group that has it (Material's linked tabs) and the first tab elsewhere."""
+    choices = sorted({label for labels in group_labels.values() for label in labels}) or [""]
+    out, seen = [], set()
+    for choice in choices:
+        current = None
+        for b in blocks:
+            shown = {g: choice if choice in group_labels[g] else group_labels[g][0] for g, _ in b.tabs}
+            if any(label != shown[g] for g, label in b.tabs):
+                continue
+            if b.cont and current is not None:
+                current.append(b)
+            else:
+                current = [b]
+                out.append((choice, current))
+    unique = []
+    for choice, chain in out:
+        key = tuple(b.line for b in chain)
+        if key not in seen:
+            seen.add(key)
+            unique.append((choice, chain))
+    return sorted(unique, key=lambda c: (c[1][0].line, c[0]))
+
+
+def reader_chains(blocks: list[Block], group_labels: dict[int, list[str]], choice: str) -> list[list[Block]]:
+    """The chains of `chains()` that a reader who chose `choice` runs, in reading order (the code
+    cells of that reader's notebook, hooks/notebooks.py; the record of a run, tests/snippets.py)."""
+    shown = {g: choice if choice in labels else labels[0] for g, labels in group_labels.items()}
+    seen = [b for b in blocks if all(shown[g] == label for g, label in b.tabs)]
+    return [chain for _, chain in chains(seen, {g: [label] for g, label in shown.items()})]

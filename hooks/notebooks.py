@@ -5,7 +5,7 @@ TensorFlow tabs gives `rnn.pytorch.ipynb` and `rnn.tensorflow.ipynb` beside the 
 without tabs `<name>.ipynb` (a chapter's index.md: `<chapter folder>.ipynb`).
 
 * Code cells are the chains the snippet tests run, for that tab label, in reading order:
-  `tests.snippets.reader_chains` over `hooks/blocks.py`'s parse (the one grammar). Each cell's
+  `reader_chains` over `hooks/blocks.py`'s parse (the one grammar). Each cell's
   metadata names its chain (`book.chain`, the line of its first block) and its block's line:
   tests/test_page_notebooks.py checks them against the chains the last run recorded.
 * A block's shown output (its `expected-output` fence) is the cell's stdout; a figure a block
@@ -19,28 +19,17 @@ without tabs `<name>.ipynb` (a chapter's index.md: `<chapter folder>.ipynb`).
 """
 
 import base64
-import os
 import posixpath
 import re
-import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import nbformat
 import page_check
-from blocks import AuthorError, Fence, Marker, Tab, _close_tabs, _open_tab, _State, lex, parse
+from blocks import AuthorError, Fence, Marker, Tab, _close_tabs, _open_tab, _State, lex, parse, reader_chains
 from cjk_breaks import _BREAK  # a Chinese line break is no space (as on the page)
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-_env = dict(os.environ)
-from tests.snippets import reader_chains  # noqa: E402
-
-# tests/snippets.py sets the snippets' environment when imported (MPLBACKEND=Agg, ...); the build's
-# kernels (hooks/examples.py) must not inherit it.
-os.environ.clear()
-os.environ.update(_env)
 
 _ADMONITION = re.compile(
     r"""^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$""")

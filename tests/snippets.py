@@ -64,7 +64,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.blocks import AuthorError, Block, parse, rel  # noqa: F401  (AuthorError, parse: re-exported)
+from hooks.blocks import AuthorError, Block, chains, parse, reader_chains, rel  # noqa: F401  (re-exported)
 
 # Before any snippet imports a framework: offline, quiet, headless, and polite on a 2-core machine.
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="2",
@@ -73,31 +73,6 @@ if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".gif"}
-
-
-def chains(blocks: list[Block], group_labels: dict[int, list[str]]) -> list[tuple[str, list[Block]]]:
-    """The chains a reader runs, as (tab choice, blocks). Choosing a label shows that tab in every
-    group that has it (Material's linked tabs) and the first tab elsewhere."""
-    choices = sorted({label for labels in group_labels.values() for label in labels}) or [""]
-    out, seen = [], set()
-    for choice in choices:
-        current = None
-        for b in blocks:
-            shown = {g: choice if choice in group_labels[g] else group_labels[g][0] for g, _ in b.tabs}
-            if any(label != shown[g] for g, label in b.tabs):
-                continue
-            if b.cont and current is not None:
-                current.append(b)
-            else:
-                current = [b]
-                out.append((choice, current))
-    unique = []
-    for choice, chain in out:
-        key = tuple(b.line for b in chain)
-        if key not in seen:
-            seen.add(key)
-            unique.append((choice, chain))
-    return sorted(unique, key=lambda c: (c[1][0].line, c[0]))
 
 
 # --- pytest integration ------------------------------------------------------------------------
@@ -172,14 +147,6 @@ class Chain(pytest.Item):
 # Which library a page imports (its top-level module) -> the distribution whose version is recorded.
 DISTRIBUTIONS = {"torch": "torch", "tensorflow": "tensorflow", "keras": "keras",
                  "transformers": "transformers", "numpy": "numpy", "sklearn": "scikit-learn"}
-
-
-def reader_chains(blocks: list[Block], group_labels: dict[int, list[str]], choice: str) -> list[list[Block]]:
-    """The chains of `chains()` that a reader who chose `choice` runs, in reading order (the code
-    cells of that reader's notebook, hooks/notebooks.py)."""
-    shown = {g: choice if choice in labels else labels[0] for g, labels in group_labels.items()}
-    seen = [b for b in blocks if all(shown[g] == label for g, label in b.tabs)]
-    return [chain for _, chain in chains(seen, {g: [label] for g, label in shown.items()})]
 
 
 class _Record:

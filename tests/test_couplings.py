@@ -7,7 +7,8 @@ fails here, in `make test`, not only in `make bench` or in a reader's browser.
 * docs/assets/katex/ is the CSS of the KaTeX that pykatex renders with;
 * deprecation warnings reach the test report (only named third-party noise is filtered);
 * every package the tests, hooks and bench import is declared in pyproject.toml;
-* hooks/examples.py is one module, though mkdocs and the other hooks import it by two names;
+* hooks/examples.py is one module, though mkdocs and the other hooks import it by two names; no
+  hook imports the tests;
 * pytest-codeblocks reads every page as the book's runner does (README: what the runner adds).
 """
 
@@ -141,6 +142,14 @@ def test_every_imported_package_is_declared():
                 if not {_norm(d) for d in distributions.get(name, [name])} & declared:
                     missing.add(f"{name} ({source.relative_to(ROOT)})")
     assert not missing, f"imported but not in pyproject.toml's dependencies: {sorted(missing)}"
+
+
+def test_the_site_build_does_not_depend_on_the_tests():
+    # hooks/ is the build; tests/ may import hooks (the one parse), never the other way round
+    # (importing tests/snippets.py set the snippets' environment inside the build).
+    leaning = [f"{p.relative_to(ROOT)}: {name}" for p in sorted((ROOT / "hooks").glob("*.py"))
+               for name in _imports(p) if name == "tests"]
+    assert not leaning, f"hooks import the tests: {leaning}"
 
 
 def test_hooks_examples_is_one_module_under_both_names():

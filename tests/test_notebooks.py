@@ -78,6 +78,7 @@ def test_an_example_runs_again_only_when_what_it_depends_on_changed(tmp_path, mo
     monkeypatch.setattr(hook, "ROOT", tmp_path)
     monkeypatch.setattr(hook, "_execute", lambda nb, script, kernel: runs.append(script.name))
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BOOK_EXAMPLES_SINCE", raising=False)   # `make test` sets it
     hook._state["execute"] = True
     for _ in range(2):
         hook._notebook(script, "ai-book")

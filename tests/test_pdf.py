@@ -105,7 +105,8 @@ def test_every_nav_page_s_title_appears_in_order():
     body = "".join(_texts()[_first_body_page() - 1:])
     at, missing = 0, []
     for p in _pages():   # the nav's title, or the page's own heading (the home page's nav says 首页)
-        spots = [m for t in {p["title"], p["heading"]} if t and (m := re.compile(_pattern(t)).search(body, at))]
+        spots = [m for t in {p["title"], p["heading"]}
+                 if t and (m := re.compile(_pattern(t)).search(body, at))]
         if not spots:
             missing.append(p["title"])
         else:
@@ -143,7 +144,8 @@ def test_internal_links_lead_to_places_in_the_pdf():
                 internal += 1
                 assert str(a["/Dest"]).lstrip("/") in dests, f"a link to a missing destination {a['/Dest']}"
             uri = str((a.get("/A") or {}).get("/URI", ""))
-            local = re.match(r"^https?://(?:127\.0\.0\.1|localhost)[:/]", uri) and not uri.startswith(published)
+            local = (re.match(r"^https?://(?:127\.0\.0\.1|localhost)[:/]", uri)
+                     and not uri.startswith(published))
             if local or book_pdf.PRINT_PAGE in uri:
                 to_server.append(uri)
     assert internal > 500, f"only {internal} internal links"
