@@ -156,7 +156,9 @@ def test_hooks_examples_is_one_module_under_both_names():
     probe = ("import sys; from mkdocs.config import load_config; load_config('mkdocs.yml'); "
              "print(sys.modules['examples'] is sys.modules['hooks/examples.py'])")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
-    assert done.stdout.strip() == "True", done.stdout + done.stderr[-2000:]
+    assert done.stdout.strip() == "True", (
+        "mkdocs loads hooks/examples.py as 'hooks/examples.py' and the other hooks import it as "
+        f"'examples': two modules, two states\n{done.stdout}{done.stderr[-2000:]}")
 
 
 # --- pytest-codeblocks -----------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def _dry_run(*targets: str, **variables: str) -> list[str]:
 
 
 def _index(lines: list[str], *needles: str) -> int:
-    return next(i for i, line in enumerate(lines) if all(n in line for n in needles))
+    found = [i for i, line in enumerate(lines) if all(n in line for n in needles)]
+    assert found, f"no command with {' and '.join(map(repr, needles))} in:\n" + "\n".join(lines)
+    return found[0]
 
 
 def test_make_build_runs_the_snippets_first_and_replaces_site_only_on_success():
