@@ -12,7 +12,8 @@ skipped, so the author waits seconds, not a full build:
   stylesheet;
 * example pages come from mkdocs-jupyter's cache when their notebook did not change.
 
-Not a hook: the hooks import it (mkdocs puts hooks/ on sys.path while it loads a hook).
+Not a hook: the hooks import it (mkdocs puts hooks/ on sys.path while it loads a hook);
+hooks/snippets.py calls configure() from its on_config.
 """
 
 import os
