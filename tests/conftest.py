@@ -18,7 +18,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def pytest_report_header(config):
     # Said up front, so that a minute without a dot does not look like a hang.
     return ("the site is built once, by the first test that needs it, with every example executed "
-            "(about a minute; reused from .cache/examples/ when no example changed, never under CI)")
+            "(their runs from .cache/examples/ when no example changed; under CI only runs made during "
+            "this make test, which executes them beside the code blocks; else a few minutes)")
 
 
 def build_site(tmp_path_factory) -> tuple[Path, str]:
