@@ -242,6 +242,6 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _state["execute"] = True
     try:
-        notebooks(sorted((ROOT / "examples").glob("*.py")), sys.argv[1] if len(sys.argv) > 1 else "ai-book")
+        notebooks(sorted((ROOT / "examples").glob("*.py")), "ai-book")   # mkdocs.yml's kernel_name
     except PluginError as err:
         sys.exit(f"{err}")

@@ -115,19 +115,19 @@ async def _audit(browser, base: str, path: str, gate) -> dict:
             await context.close()
 
 
-async def _audit_all(site: Path) -> dict:
+async def _audit_all(site: Path, paths: list[str] = PAGES) -> dict:
     from playwright.async_api import async_playwright
     gate = asyncio.Semaphore(PARALLEL)
     with serve(site) as base:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            found = await asyncio.gather(*(_audit(browser, base, path, gate) for path in PAGES))
+            found = await asyncio.gather(*(_audit(browser, base, path, gate) for path in paths))
             await browser.close()
-    return dict(zip(PAGES, found, strict=True))
+    return dict(zip(paths, found, strict=True))
 
 
-@pytest.fixture(scope="module")
-def audits(request) -> dict:
+def _require_the_tools():
+    """Chromium and axe-core, or a skip with a warning (a failure under CI)."""
     missing = chromium_missing() or (None if AXE.exists() else f"no {AXE.relative_to(ROOT)} (needs `make`)")
     if missing:
         message = f"ACCESSIBILITY AUDIT NOT RUN: {missing}"
@@ -135,6 +135,11 @@ def audits(request) -> dict:
             pytest.fail(message, pytrace=False)
         warnings.warn(message, stacklevel=1)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def audits(request) -> dict:
+    _require_the_tools()
     override = os.environ.get("BOOK_BROWSER_SITE")
     site = Path(override) if override else request.getfixturevalue("site")
     return asyncio.run(_audit_all(site))
@@ -171,8 +176,7 @@ def test_the_audit_finds_a_fault_in_each_of_its_four_ways(site, tmp_path):
     """A page whose faults each show in one way only: light text too pale (light, 1280), dark text
     too dark (dark, 1280), the header's title too faint in light and in dark at 375 px. The
     header's audits run on the page without its content; the faults there must still be found."""
-    if missing := chromium_missing() or (None if AXE.exists() else "no axe-core"):
-        pytest.skip(missing) if not os.environ.get("CI") else pytest.fail(missing)
+    _require_the_tools()
     for entry in site.iterdir():   # the built site, and beside it one planted page
         (tmp_path / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     html = (site / "glossary" / "index.html").read_text(encoding="utf-8")
@@ -181,17 +185,7 @@ def test_the_audit_finds_a_fault_in_each_of_its_four_ways(site, tmp_path):
                   r'<p class="planted-dark">深色下太暗的字</p>', html, count=1)
     (tmp_path / "planted").mkdir()
     (tmp_path / "planted" / "index.html").write_text(html, encoding="utf-8")
-
-    async def audit():
-        from playwright.async_api import async_playwright
-        with serve(tmp_path) as base:
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    return await _audit(browser, base, "planted/", asyncio.Semaphore(1))
-                finally:
-                    await browser.close()
-    found = asyncio.run(audit())
+    found = asyncio.run(_audit_all(tmp_path, ["planted/"]))["planted/"]
     expected = {("light", 1280): ".planted-light", ("dark", 1280): ".planted-dark",
                 ("light", 375): ".md-header__topic", ("dark", 375): ".md-header__topic"}
     for way, target in expected.items():
