@@ -122,6 +122,26 @@ def test_an_example_that_reads_the_book_runs_again_when_a_page_changes(tmp_path,
     assert runs == ["reader.py", "other.py", "reader.py"]   # only the one that learns from the pages
 
 
+def test_two_examples_at_a_time_each_keep_to_half_of_the_cores(tmp_path, monkeypatch):
+    """Each kernel sees (and sizes its threads from) its own half of the cores: two kernels each
+    spinning threads on every core would cost a quarter more CPU for the same output."""
+    hook = _load_hook()
+    (tmp_path / "examples").mkdir()
+    scripts = []
+    for name in ("a", "b", "c"):
+        scripts.append(tmp_path / "examples" / f"{name}.py")
+        scripts[-1].write_text("# %%\nimport os\nprint(sorted(os.sched_getaffinity(0)))\n")
+    monkeypatch.setattr(hook, "ROOT", tmp_path)
+    monkeypatch.delenv("CI", raising=False)
+    hook._state["execute"] = True
+    runs = hook.notebooks(scripts, "ai-book")
+    seen = [nbformat.read(nb, as_version=4).cells[0].outputs[0].text for nb in runs]
+    cores = sorted(os.sched_getaffinity(0))
+    halves = {str(cores[: len(cores) // 2]), str(cores[len(cores) // 2:])} if len(cores) > 1 else {str(cores)}
+    assert {text.strip() for text in seen} <= halves, (seen, cores)
+    assert sorted(os.sched_getaffinity(0)) == cores   # the build's own threads keep every core
+
+
 def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text("# Book\n")
