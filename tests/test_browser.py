@@ -8,9 +8,10 @@ port and opened in headless Debian chromium, driven by Playwright (tests/browser
   every font loads, and every formula is KaTeX output styled by KaTeX's CSS (no raw TeX left in
   the visible text, no KaTeX error).
 * Every page at a 375 px wide phone viewport: nothing scrolls sideways.
-* Every page as it is read (at 375 and 1280 px, and printed): an equation number never covers its
-  formula; no space between two Chinese characters that the source did not write; no line starts
-  with "，" or "。" after inline math; the whole page is drawn in a full-page capture and in print.
+* Every page as it is read (at 375 and 1280 px, and printed): no text under 12 px; an equation
+  number never covers its formula; no space between two Chinese characters that the source did not
+  write; no line starts with "，" or "。" after inline math; the whole page is drawn in a full-page
+  capture and in print.
 * Chosen pages: a PyTorch/TensorFlow tab switches and the choice holds on the next page; the
   search finds Chinese words from the middle of a sentence and English terms; example pages show
   their output images, full width on a phone, without prompts, each a link to its PNG; the
@@ -297,6 +298,31 @@ def test_nothing_scrolls_sideways_on_a_phone(phone, path):
     phone.take_problems()  # reported by the desktop test
     sticking_out = page.evaluate(_STICKING_OUT_JS)
     assert not sticking_out, f"{path} at 375 px:\n  " + "\n  ".join(sticking_out[:15])
+
+
+# Runs in the page: visible text of the article under the legible size (Lighthouse's font-size
+# audit: 12 px), formulas aside (KaTeX sizes sub- and superscripts by TeX's rules). Material draws
+# code at .85em of its text, 10.88 px in tables and admonitions: book.css floors it at 12 px.
+_SMALL_TEXT_JS = """(legible) => {
+  const small = [];
+  const walker = document.createTreeWalker(document.querySelector("article"), NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement, text = walker.currentNode.textContent.trim();
+    if (!text || el.closest(".katex") || !el.checkVisibility()) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < legible) small.push(`${px} px <${el.tagName.toLowerCase()}> in <${el.parentElement.tagName
+      .toLowerCase()}>: ${text.slice(0, 40)}`);
+  }
+  return small;
+}"""
+LEGIBLE_PX = 12
+
+
+@pytest.mark.parametrize("reader_name", ["phone", "desktop"])
+def test_no_text_is_under_12px(request, reader_name, path):
+    reader = request.getfixturevalue(reader_name)
+    small = reader.visit(path).evaluate(_SMALL_TEXT_JS, LEGIBLE_PX)
+    assert not small, f"{path} ({reader_name}), text under {LEGIBLE_PX} px:\n  " + "\n  ".join(small[:20])
 
 
 # Runs in the page: the smallest label of each drawn figure (an inline SVG with text) as a phone
