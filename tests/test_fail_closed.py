@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from hooks.blocks import parse
+from hooks.blocks import AuthorError, parse
 from tests.conftest import ROOT
 
 FENCE = "```"
@@ -44,6 +44,16 @@ def build(tmp_path, markdown: str) -> subprocess.CompletedProcess:
         """))
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path,
                           capture_output=True, text=True)
+
+
+def author_error(tmp_path, markdown: str) -> str:
+    """The error the one parse (hooks/blocks.py) raises for a page: the runner's collection error
+    for it (test_a_fence_neither_run_nor_known_fails_the_run), checked here without a pytest run."""
+    page = tmp_path / "page.md"
+    page.write_text(markdown.replace("'''", FENCE), encoding="utf-8")
+    with pytest.raises(AuthorError) as error:
+        parse(page)
+    return str(error.value)
 
 
 def test_a_block_that_raises_names_its_line(tmp_path):
@@ -91,9 +101,14 @@ def test_printing_without_showing_the_output_fails(tmp_path):
                                    "js", ""])
 def test_a_fence_neither_run_nor_known_is_an_error(tmp_path, fence):
     # An allow-list: a fence runs, or is a display language the book knows; nothing else passes.
-    done = run_snippets(tmp_path, f"# Page\n\n'''{fence}\nprint(1)\n'''\n")
+    error = author_error(tmp_path, f"# Page\n\n'''{fence}\nprint(1)\n'''\n")
+    assert f"page.md:3: fence info `{fence}` is neither run nor a known display language" in error
+
+
+def test_a_fence_neither_run_nor_known_fails_the_run(tmp_path):
+    done = run_snippets(tmp_path, "# Page\n\n'''py\nprint(1)\n'''\n")
     assert done.returncode != 0
-    assert f"docs/page.md:3: fence info `{fence}` is neither run nor a known display language" in done.stdout
+    assert "docs/page.md:3: fence info `py` is neither run nor a known display language" in done.stdout
 
 
 @pytest.mark.parametrize("fence, message", [
@@ -102,9 +117,8 @@ def test_a_fence_neither_run_nor_known_is_an_error(tmp_path, fence):
 ])
 def test_a_fence_the_tests_would_skip_is_an_error(tmp_path, fence, message):
     close = "~~~" if fence.startswith("~") else "'''"
-    done = run_snippets(tmp_path, f"# Page\n\n{fence}\nprint(1)\n{close}\n")
-    assert done.returncode != 0
-    assert "docs/page.md:3: " in done.stdout and message in done.stdout
+    error = author_error(tmp_path, f"# Page\n\n{fence}\nprint(1)\n{close}\n")
+    assert "page.md:3: " in error and message in error
 
 
 def test_display_fences_and_titled_blocks_pass(tmp_path):
