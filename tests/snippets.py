@@ -20,7 +20,8 @@ torch.jit.script and multiprocessing work), compiled under the .md file's own pa
 (a traceback points at the Markdown line), in a scratch directory, offline (a connection to any
 host but this one fails, whatever launched pytest), with matplotlib's defaults. A block fails when
 it raises, prints without showing its output, shows an output that differs from what it prints,
-calls an API that warns it is deprecated (a DeprecationWarning/FutureWarning located in the page),
+calls an API that warns it is deprecated (a DeprecationWarning/FutureWarning located in the page,
+or any deprecation TensorFlow logs while it runs),
 or writes an image that differs from the committed `figures/x.png` beside the page
 (`BOOK_UPDATE_FIGURES=1` rewrites them).
 
@@ -47,6 +48,7 @@ import io
 import ipaddress
 import json
 import linecache
+import logging
 import os
 import re
 import shutil
@@ -393,11 +395,26 @@ def _matplotlib_defaults(blocks: list[Block]) -> Iterator[None]:
 
 # --- running a block ------------------------------------------------------------------------------
 
+class _LoggedDeprecations(logging.Handler):
+    """TensorFlow announces a deprecation in its log, not as a Python warning, and always from
+    inside itself (its dispatch wrapper), whoever called: a reader sees it in every run."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord):
+        if "is deprecated" in record.getMessage():
+            self.messages.append(record.getMessage())
+
+
 def _run_python(block: Block, main: types.ModuleType) -> str:
     # Pad with newlines so the compiled code's line numbers are the Markdown file's.
     source = "\n" * block.line + block.code
     code = compile(source, main.__file__, "exec")
     buffer = io.StringIO()
+    logged, tf_log = _LoggedDeprecations(), logging.getLogger("tensorflow")
+    tf_log.addHandler(logged)
     try:
         with contextlib.redirect_stdout(buffer), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
@@ -409,6 +426,11 @@ def _run_python(block: Block, main: types.ModuleType) -> str:
         shown = "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
         printed = f"\nIt printed before failing:\n{buffer.getvalue()}" if buffer.getvalue() else ""
         raise SnippetFailure(f"{block.where}: this block raised\n{shown}{printed}") from None
+    finally:
+        tf_log.removeHandler(logged)
+    if logged.messages:
+        raise SnippetFailure(f"{block.where}: while this block ran, TensorFlow logged that an API it "
+                             f"called is deprecated:\n{logged.messages[0]}\nTeach the supported way instead.")
     _check_deprecations(block, caught, main.__file__)
     return buffer.getvalue()
 

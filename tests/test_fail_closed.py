@@ -414,6 +414,23 @@ def test_a_deprecation_torch_announces_as_a_user_warning_fails_too(tmp_path):
     assert "docs/page.md:3: this block calls a deprecated API (UserWarning: quantized" in done.stdout
 
 
+def test_a_deprecation_tensorflow_logs_fails_the_block(tmp_path):
+    # TensorFlow's own words (tf.compat.v1.to_float, TF 2.21), logged as it logs them; importing
+    # TensorFlow here would cost seconds. docs/ch5-trends/compute.md's call of
+    # tf.quantization.quantize, which logs this way from TensorFlow's inside, failed so.
+    done = run_snippets(tmp_path, """\
+        '''python
+        import logging
+        logging.getLogger("tensorflow").warning(
+            "From /site-packages/tensorflow/python/util/dispatch.py:1264: to_float (from "
+            "tensorflow.python.ops.math_ops) is deprecated and will be removed in a future version.")
+        '''
+        """)
+    assert done.returncode == 1
+    assert ("docs/page.md:1: while this block ran, TensorFlow logged that an API it called is deprecated:"
+            "\nFrom /site-packages/tensorflow/python/util/dispatch.py:1264: to_float") in done.stdout
+
+
 def test_a_library_warning_about_its_own_internals_passes(tmp_path):
     done = run_snippets(tmp_path, """\
         '''python
