@@ -46,6 +46,9 @@ def test_page_shows_executed_outputs_and_figures(site, script):
     assert "data:image/png;base64," not in html, f"{script.name}: a figure left inline"
     assert "No description has been provided" not in html, f"{script.name}: a figure without alt text"
     assert "Traceback (most recent call last)" not in html
+    # A warning (a deprecation TensorFlow logs, say) is a red box on the page: teach without one.
+    warned = re.findall(r'data-mime-type="application/vnd\.jupyter\.stderr"[^>]*>(.{0,200})', html, re.S)
+    assert not warned, f"{script.name}: the page shows what the example wrote to stderr: {warned[:2]}"
     assert not NOISE.search(re.sub(r"<[^>]+>", "", html)), f"{script.name}: TF start-up noise on the page"
 
 
