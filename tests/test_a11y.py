@@ -15,11 +15,18 @@ browser context, in one browser:
 * dark, 375 px: the colour rules on the header (the text of the page has the same colours at
   every width: book.css and Material change sizes with the width, never colours).
 
-KaTeX's visual copy of each formula (`.katex-html`, aria-hidden; screen readers read its MathML,
-which is audited) is left out: thousands of glyph spans per chapter-3 page, most of the audit's
-time, each in the colour of the text around it (tests/test_a11y.py checks no formula sets its own).
-The MathML is audited by the first run (every rule); invisible and out of the flow, it is removed
-before the colour and layout runs, which would only walk it.
+axe-core walks the whole document on every run, whatever it is told to leave out, so what no rule
+judges is taken out of the page first (`_LIGHTEN_JS`), the layout kept to the pixel (checked):
+
+* KaTeX's visual copy of each formula (`.katex-html`, aria-hidden; screen readers read its MathML,
+  which is audited) is not audited: its glyphs take the colour of the text around them
+  (test_no_formula_sets_its_own_colour). Each unbreakable run of it (`.base`) becomes one empty box
+  of its size on its baseline (thousands of glyph spans per chapter-3 page, walked by every run).
+* A code block's tokens are judged by their colours: of the tokens drawn alike (their colour and
+  everything behind them, in light and in dark) each page keeps the first, and the rest become
+  plain text of their code block (which stays audited).
+* The MathML is audited by the first run (every rule); invisible and out of the flow, it is removed
+  before the colour and layout runs, which would only walk it.
 
 Before the audit every text block is laid out (book.css defers those below the first screen), so
 the audit sees the page as a reader who scrolled through it. Without Node's axe-core the test is
@@ -66,6 +73,80 @@ _AUDIT_JS = """async ([scope, rules, wcag]) => {
 }"""
 
 
+# Runs in the page before the audit: what no rule judges taken out (see the module's docstring).
+# Returns what went wrong; nothing when the layout did not move.
+_LIGHTEN_JS = """() => {
+  // KaTeX: each .base becomes an empty box of its size, on its baseline (a probe's bottom).
+  const rect = (el) => el.getBoundingClientRect();
+  const bases = [...document.querySelectorAll(".katex-html > .base")];
+  const before = bases.map(rect), height = document.documentElement.scrollHeight;
+  const probes = bases.map((base) => {
+    const probe = base.appendChild(document.createElement("span"));
+    probe.style.cssText = "display:inline-block;width:0;height:0";
+    return probe;
+  });
+  const baselines = probes.map((probe) => rect(probe).bottom);
+  bases.forEach((base, i) => {
+    const box = document.createElement("span"), r = before[i];
+    box.style.cssText = `display:inline-block;width:${r.width}px;height:${r.height}px;`
+      + `vertical-align:${baselines[i] - r.bottom}px`;
+    base.replaceChildren(box);
+  });
+  const problems = [];
+  bases.forEach((base, i) => {
+    const [a, b] = [before[i], rect(base)];
+    if (["x", "y", "width", "height"].some((k) => Math.abs(a[k] - b[k]) > 0.5))
+      problems.push(`a formula's stand-in moved it: ${base.closest(".katex").textContent.slice(0, 60)}`);
+  });
+  if (height !== document.documentElement.scrollHeight) problems.push("the formula stand-ins moved the page");
+  window.bookMathSize = bases.length && getComputedStyle(bases[0]).fontSize;
+
+  // Code tokens: what decides their contrast, in both schemes: their colour and size, and the
+  // colour, background and opacity of everything between them and the article.
+  const tokens = [...document.querySelectorAll("article pre span")]
+    .filter((span) => !span.firstElementChild && span.textContent.trim());
+  const setScheme = (scheme) => {   // as overrides/partials/palette.html does: no transitions
+    document.body.setAttribute("data-md-color-switching", "");
+    document.body.setAttribute("data-md-color-scheme", scheme);
+    document.body.offsetHeight;
+    document.body.removeAttribute("data-md-color-switching");
+  };
+  const looks = (scheme) => {
+    setScheme(scheme);
+    const memo = new Map();
+    const look = (el) => {
+      if (!el || el.tagName === "ARTICLE") return "";
+      if (!memo.has(el)) {
+        const css = getComputedStyle(el);
+        memo.set(el, [css.color, css.backgroundColor, css.backgroundImage, css.opacity,
+                      css.fontSize, css.fontWeight, look(el.parentElement)].join(" "));
+      }
+      return memo.get(el);
+    };
+    return tokens.map(look);
+  };
+  const scheme = document.body.getAttribute("data-md-color-scheme") ?? "default";
+  const [light, dark] = [looks("default"), looks("slate")];
+  setScheme(scheme);
+  const seen = new Set();
+  tokens.forEach((span, i) => {
+    const key = light[i] + "|" + dark[i];
+    if (seen.has(key)) span.replaceWith(span.textContent);
+    else seen.add(key);
+  });
+  if (height !== document.documentElement.scrollHeight) problems.push("plain code tokens moved the page");
+  return problems;
+}"""
+
+
+# After resizing: the formulas' stand-ins were measured at 1280 px; they hold if formulas are
+# drawn at the same size at this width (true: Material and book.css size text the same below 1600 px).
+_SAME_MATH_SIZE_JS = """() => {
+  const base = document.querySelector(".katex-html > .base");   // none left once only the header is
+  return !base || getComputedStyle(base).fontSize === window.bookMathSize;
+}"""
+
+
 # Everything but the header (main content with its sidebars, footer): the header sits above it,
 # opaque, and is laid out the same without it.
 _DROP_CONTENT_JS = """() => {
@@ -109,9 +190,12 @@ async def _audit(browser, base: str, path: str, gate) -> dict:
             await page.goto(base + path, wait_until="load")
             await page.add_style_tag(content=".md-typeset > * { content-visibility: visible !important; }")
             await page.add_script_tag(path=str(AXE))
+            lightened = await page.evaluate(_LIGHTEN_JS)
+            assert not lightened, lightened
             parts_only = False
             for scheme, width in RULES:
                 await page.set_viewport_size({"width": width, "height": 900})
+                assert await page.evaluate(_SAME_MATH_SIZE_JS), f"formulas at another size at {width} px"
                 await page.evaluate(_SCHEME_JS, "slate" if scheme == "dark" else "default")
                 found[scheme, width] = []
                 for scope, rules in RULES[scheme, width]:
@@ -181,6 +265,7 @@ def test_no_formula_sets_its_own_colour():
 _PLANTED = """<style>
   .md-typeset .planted-light { color: #c8c8c8; }
   [data-md-color-scheme="slate"] .md-typeset .planted-dark { color: #3a3a4a; }
+  [data-md-color-scheme="slate"] .md-typeset [data-planted] { color: #3b3b4b; }
   @media (max-width: 600px) {
     [data-md-color-scheme="default"] .md-header__topic { color: #6a75c4; }
     [data-md-color-scheme="slate"] .md-header__topic { color: #2d3a8c; }
@@ -188,20 +273,30 @@ _PLANTED = """<style>
 </style>"""
 
 
+# Two tokens alike but for where they stand: the audit keeps one token of each look, not of each class.
+_PLANTED_CODE = ('<div class="language-python highlight"><pre><span></span><code>'
+                 '<span class="kn">import</span> <span class="nn">numpy</span>\n'
+                 '<span class="kn">import</span> <span class="nn" data-planted>torch</span>\n'
+                 '</code></pre></div>')
+
+
 def test_the_audit_finds_a_fault_in_each_of_its_four_ways(site, tmp_path):
     """A page whose faults each show in one way only: light text too pale (light, 1280), dark text
     too dark (dark, 1280), the header's title too faint in light and in dark at 375 px. The
-    header's audits run on the page without its content; the faults there must still be found."""
+    header's audits run on the page without its content; the faults there must still be found.
+    And a code token drawn too dark in dark, though a token of its class before it is fine."""
     _require_the_tools()
     for entry in site.iterdir():   # the built site, and beside it one planted page
         (tmp_path / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     html = (site / "glossary" / "index.html").read_text(encoding="utf-8")
     html = html.replace("</head>", _PLANTED + "</head>", 1)
     html = re.sub(r'(<article[^>]*>\s*)', r'\1<p class="planted-light">浅色下太淡的字</p>'
-                  r'<p class="planted-dark">深色下太暗的字</p>', html, count=1)
+                  r'<p class="planted-dark">深色下太暗的字</p>' + _PLANTED_CODE, html, count=1)
     (tmp_path / "planted").mkdir()
     (tmp_path / "planted" / "index.html").write_text(html, encoding="utf-8")
     found = asyncio.run(_audit_all(tmp_path, ["planted/"]))["planted/"]
+    # The code's last token: a class it shares with a token before it, too dark only in dark.
+    assert any(p.startswith("color-contrast") and "#3b3b4b" in p for p in found["dark", 1280]), found
     expected = {("light", 1280): ".planted-light", ("dark", 1280): ".planted-dark",
                 ("light", 375): ".md-header__topic", ("dark", 375): ".md-header__topic"}
     for way, target in expected.items():
