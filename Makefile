@@ -73,7 +73,7 @@ $(NODE_STAMP): bench/package-lock.json
 	else echo "*** npm not found: install Node.js 20 for the link check and make bench ***"; fi
 
 serve: $(STAMP) $(KERNEL)
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload --dirty
 
 # The author loop for one page: its blocks, and (as the page is named) its site checks.
 page: $(STAMP)

@@ -101,7 +101,8 @@ def serve_and_rebuild(work: Path) -> tuple[float, list[float]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/ch1-background/definition/"
     start = time.perf_counter()
-    server = subprocess.Popen([BIN / "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
+    server = subprocess.Popen([BIN / "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload",
+                               "--dirty"],
                               cwd=src, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while fetch(url) is None:

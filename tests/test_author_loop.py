@@ -3,12 +3,14 @@
 * `pytest docs/<page>.md` (= `make page PAGE=…`) checks the page's formulas, links and anchors,
   images, includes, nav entry and front matter besides running its code (tests/page_checks.py);
 * `make serve` shows a formula that does not parse in the browser, naming file:line, and keeps
-  serving (while `make build` / `make test` still stop on it: tests/test_fail_closed.py).
+  serving (while `make build` / `make test` still stop on it: tests/test_fail_closed.py);
+* `make serve` rebuilds only the page saved, yet shows a changed figure the page includes.
 
 Each case runs the real machinery on a small book in a temporary directory, with the book's own
 hooks and Markdown settings (mkdocs.yml inherited).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -124,25 +126,54 @@ def _wait_for(url: str, predicate, seconds: float = 90) -> str:
     raise AssertionError(f"{url}: not as expected within {seconds} s; last answer:\n{(text or '')[:2000]}")
 
 
-def test_serve_shows_a_bad_formula_and_keeps_serving(tmp_path):
-    make_book(tmp_path, {"index.md": GOOD}, nav=["index.md"])
+@contextlib.contextmanager
+def _serving(book):
+    """`mkdocs serve` on the book as `make serve` runs it (--dirty); yields its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload"],
-        cwd=tmp_path, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    page = tmp_path / "docs" / "index.md"
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--livereload",
+         "--dirty"],
+        cwd=book, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     try:
+        yield f"http://127.0.0.1:{port}/"
+        assert server.poll() is None, "the server stopped"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_shows_a_bad_formula_and_keeps_serving(tmp_path):
+    make_book(tmp_path, {"index.md": GOOD}, nav=["index.md"])
+    page = tmp_path / "docs" / "index.md"
+    with _serving(tmp_path) as url:
         _wait_for(url, lambda t: "katex" in t)
         page.write_text(page.read_text() + "\nBroken: $\\frac{1}{2$ here.\n", encoding="utf-8")
         shown = _wait_for(url, lambda t: "formula does not parse" in t)
         assert "docs/index.md:11: formula does not parse" in shown
         page.write_text(textwrap.dedent(GOOD) + "\nFixed: $\\frac{1}{2}$ here.\n", encoding="utf-8")
         _wait_for(url, lambda t: "Fixed" in t and "formula does not parse" not in t)
-        assert server.poll() is None, "the server stopped"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_serve_shows_a_changed_figure_though_only_saved_pages_are_rebuilt(tmp_path):
+    # hooks/dirty_serve.py: `make serve` rebuilds only the Markdown saved (mkdocs serve --dirty); a
+    # figure the page includes is no Markdown, and the page must still show its new version.
+    make_book(tmp_path, {"index.md": GOOD + '\n--8<-- "figure.svg"\n'}, nav=["index.md"])
+    config = tmp_path / "mkdocs.yml"
+    hook = ROOT / "hooks" / "dirty_serve.py"
+    hooks = config.read_text().replace("hooks/snippets.py]", f"hooks/snippets.py, {hook}]")
+    assert "dirty_serve" in hooks
+    config.write_text(hooks, encoding="utf-8")
+    figure = tmp_path / "docs" / "figure.svg"
+    figure.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text>first drawing</text></svg>\n')
+    page = tmp_path / "docs" / "index.md"
+    with _serving(tmp_path) as url:
+        _wait_for(url, lambda t: "first drawing" in t)
+        time.sleep(1.1)   # a file system's modification times may be whole seconds
+        page.write_text(page.read_text() + "\nA saved sentence.\n", encoding="utf-8")
+        _wait_for(url, lambda t: "A saved sentence." in t)
+        time.sleep(1.1)
+        figure.write_text(figure.read_text().replace("first drawing", "second drawing"))
+        _wait_for(url, lambda t: "second drawing" in t, seconds=30)
