@@ -1,5 +1,6 @@
 # 《AI大模型的学习与进阶》: every target bootstraps .venv from requirements.lock first.
-#   make serve   author loop: live-reloading site on http://127.0.0.1:8000 (examples shown, not run)
+#   make serve   author loop: live-reloading site on http://127.0.0.1:8000 (examples shown, not run;
+#                a saved page is rebuilt alone, hooks/dirty_serve.py)
 #   make page PAGE=docs/ch1-background/definition.md   one page: its code, formulas, links, images,
 #                nav entry, front matter and prose, in seconds (the author loop)
 #   make build   the code blocks, then the site as published (examples executed) into site/
