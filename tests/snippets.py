@@ -404,8 +404,8 @@ class _LoggedDeprecations(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord):
-        if "is deprecated" in record.getMessage():
-            self.messages.append(record.getMessage())
+        if "is deprecated" in (message := record.getMessage()):
+            self.messages.append(message)
 
 
 def _run_python(block: Block, main: types.ModuleType) -> str:

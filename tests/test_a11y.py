@@ -73,6 +73,15 @@ _AUDIT_JS = """async ([scope, rules, wcag]) => {
 }"""
 
 
+# What overrides/partials/palette.html does on a click: no colour transitions while switching.
+_SET_SCHEME = """(scheme) => {
+    document.body.setAttribute("data-md-color-switching", "");
+    document.body.setAttribute("data-md-color-scheme", scheme);
+    document.body.offsetHeight;  // restyled now, without transitions
+    document.body.removeAttribute("data-md-color-switching");
+  }"""
+
+
 # Runs in the page before the audit: what no rule judges taken out (see the module's docstring).
 # Returns what went wrong; nothing when the layout did not move.
 _LIGHTEN_JS = """() => {
@@ -105,12 +114,7 @@ _LIGHTEN_JS = """() => {
   // colour, background and opacity of everything between them and the article.
   const tokens = [...document.querySelectorAll("article pre span")]
     .filter((span) => !span.firstElementChild && span.textContent.trim());
-  const setScheme = (scheme) => {   // as overrides/partials/palette.html does: no transitions
-    document.body.setAttribute("data-md-color-switching", "");
-    document.body.setAttribute("data-md-color-scheme", scheme);
-    document.body.offsetHeight;
-    document.body.removeAttribute("data-md-color-switching");
-  };
+  const setScheme = """ + _SET_SCHEME + """;
   const looks = (scheme) => {
     setScheme(scheme);
     const memo = new Map();
@@ -165,15 +169,11 @@ _DROP_MATHML_JS = """() => {
 }"""
 
 
-# What overrides/partials/palette.html does on a click: no colour transitions while switching.
+# The scheme switched, then the page settled (fonts, a frame) before its audit.
 _SCHEME_JS = """async (scheme) => {
-  const frame = () => new Promise(requestAnimationFrame);
-  document.body.setAttribute("data-md-color-switching", "");
-  document.body.setAttribute("data-md-color-scheme", scheme);
-  document.body.offsetHeight;  // restyled now, without transitions
-  document.body.removeAttribute("data-md-color-switching");
+  (""" + _SET_SCHEME + """)(scheme);
   await document.fonts.ready;
-  await frame();
+  await new Promise(requestAnimationFrame);
 }"""
 
 
