@@ -13,7 +13,7 @@ into a notebook and adds it as the page `examples/x.py` -> `/examples/x/`, backe
   when it started: `make test` runs `python hooks/examples.py` while the code blocks run). Without
   BOOK_EXECUTE (`make serve`) the page shows the last executed run if there is one, else the code.
 * A cell that raises stops the build once, with the cell's line in examples/x.py and a plain
-  (colourless) traceback.
+  (colourless) traceback; so does a cell still running after CELL_TIMEOUT seconds.
 * The page offers for download the notebook with its outputs (the file mkdocs-jupyter's
   include_source copies), the script, and the data files it reads (beside them, where the example
   looks). In the downloaded notebook the links point at the published site and the kernel is
@@ -55,6 +55,9 @@ _CDN_LOADER = re.compile(
     r"<script\b[^>]*>(?:(?!</script>).)*(?:MathJax|mermaid)(?:(?!</script>).)*</script>", re.S)
 
 _state = {"serving": False, "execute": False}
+# A cell still running after this many seconds fails the build, naming its line (the longest cell
+# of the book's examples trains for about a minute on 2 cores).
+CELL_TIMEOUT = int(os.environ.get("BOOK_CELL_TIMEOUT", "600"))
 
 
 def on_startup(command, dirty):
@@ -195,27 +198,41 @@ def _used(notebook: Path, keep: int = 3) -> Path:
 
 def _execute(nb, script: Path, kernel: str):
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    client = NotebookClient(nb, kernel_name=kernel, timeout=1800, allow_errors=False,
-                            resources={"metadata": {"path": str(ROOT)}})   # as `python examples/x.py`
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    running = {}
+    client = NotebookClient(nb, kernel_name=kernel, timeout=CELL_TIMEOUT, allow_errors=False,
+                            resources={"metadata": {"path": str(ROOT)}},   # as `python examples/x.py`
+                            on_cell_start=lambda cell, cell_index: running.update(cell=cell_index))
     try:
         client.execute()
     except CellExecutionError as err:
         raise PluginError(_where_it_failed(nb, script, err)) from None
+    except CellTimeoutError:
+        raise PluginError(f"{_rel(script)}:{_cell_line(script, running.get('cell'))}: this cell was still "
+                          f"running after {CELL_TIMEOUT} s (BOOK_CELL_TIMEOUT)") from None
 
 
 def _where_it_failed(nb, script: Path, err) -> str:
     """examples/x.py:LINE: the error, without colour codes."""
     failed = next((i for i, c in enumerate(nb.cells)
                    if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-    markers = [n for n, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1)
-               if line.startswith("# %%")]
-    line = markers[failed] + 1 if failed is not None and failed < len(markers) else 1
+    line = _cell_line(script, failed)
     text = _ANSI.sub("", str(err))
     if in_cell := re.search(r"Cell In\[\d+\], line (\d+)", text):
         line += int(in_cell[1]) - 1
-    rel = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
-    return f"{rel}:{line}: this example failed ({err.ename}: {_ANSI.sub('', err.evalue)})\n{text.strip()}"
+    what = f"{err.ename}: {_ANSI.sub('', err.evalue)}"
+    return f"{_rel(script)}:{line}: this example failed ({what})\n{text.strip()}"
+
+
+def _cell_line(script: Path, cell: int | None) -> int:
+    """The script's line where the notebook's cell number `cell` starts its code (1 if unknown)."""
+    markers = [n for n, line in enumerate(script.read_text(encoding="utf-8").splitlines(), start=1)
+               if line.startswith("# %%")]
+    return markers[cell] + 1 if cell is not None and cell < len(markers) else 1
+
+
+def _rel(script: Path) -> Path:
+    return script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
 
 
 def on_page_content(html, page, config, files):

@@ -23,7 +23,9 @@ it raises, prints without showing its output, shows an output that differs from 
 calls an API that warns it is deprecated (a DeprecationWarning/FutureWarning located in the page,
 or any deprecation TensorFlow logs while it runs),
 or writes an image that differs from the committed `figures/x.png` beside the page
-(`BOOK_UPDATE_FIGURES=1` rewrites them).
+(`BOOK_UPDATE_FIGURES=1` rewrites them). A chain still running after `snippet_timeout` seconds
+(pyproject.toml) fails, naming the line it was at (pytest-timeout interrupts it); stuck in C code,
+which no signal interrupts, it ends the process at twice that, every thread's stack printed.
 
 Naming a page on the command line (`pytest docs/ch1-background/definition.md`, the author loop) also
 runs that page's site checks (tests/page_checks.py): formulas, links and anchors, images, nav entry,
@@ -41,6 +43,7 @@ import ast
 import builtins
 import contextlib
 import difflib
+import faulthandler
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -52,6 +55,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,9 +79,16 @@ if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".gif"}
+# The terminal's stderr, taken before pytest captures it: where a chain stuck in C code, which no
+# signal interrupts, has every thread's stack printed before the process is ended.
+_STDERR = os.fdopen(os.dup(2), "w")
 
 
 # --- pytest integration ------------------------------------------------------------------------
+
+def pytest_addoption(parser):
+    parser.addini("snippet_timeout", "seconds a chain of code blocks may run before it fails", default="300")
+
 
 def pytest_collect_file(file_path, parent):
     root = parent.config.rootpath
@@ -106,6 +117,10 @@ class MarkdownFile(pytest.File):
                 name += f" [{choice}]"
             item = Chain.from_parent(self, name=name)
             item.blocks = chain
+            # A block that never returns fails with its line instead of holding the run forever
+            # (a signal: the failure is raised inside the block's code, where it was).
+            item.limit = float(self.config.getini("snippet_timeout"))
+            item.add_marker(pytest.mark.timeout(item.limit, method="signal"))
             if chain[0].skip is not None:
                 item.add_marker(pytest.mark.skip(reason=f"line {chain[0].line}: {chain[0].skip}"))
             yield item
@@ -122,12 +137,23 @@ class SnippetFailure(Exception):
 
 class Chain(pytest.Item):
     blocks: list[Block]
+    limit: float                   # snippet_timeout, seconds
+    running: Block | None = None   # the block running now (named if the chain times out)
 
     def runtest(self):
+        # pytest-timeout's signal (snippet_timeout) lands when the code returns to Python; stuck in
+        # C code it never does, so twice as late the process ends, printing where each thread was.
+        faulthandler.dump_traceback_later(2 * self.limit, exit=True, file=_STDERR)
+        try:
+            self._run_chain()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+    def _run_chain(self):
         with (_scratch_dir() as workdir, _offline() as refused, _main_module(self.blocks, workdir) as main,
               _matplotlib_defaults(self.blocks)):
             for block in self.blocks:
-                start = time.perf_counter()
+                self.running, start = block, time.perf_counter()
                 out = _run_python(block, main) if block.lang == "python" else _run_shell(block)
                 self.user_properties.append((block.where, round(time.perf_counter() - start, 3)))
                 if refused:  # a library caught the OfflineError and carried on: still a failure
@@ -138,7 +164,19 @@ class Chain(pytest.Item):
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, SnippetFailure):
             return str(excinfo.value)
+        if excinfo.errisinstance(pytest.fail.Exception) and "pytest-timeout" in str(excinfo.value):
+            return self._timed_out(excinfo)
         return super().repr_failure(excinfo)
+
+    def _timed_out(self, excinfo) -> str:
+        # pytest-timeout raised inside the chain's code: its innermost frame on the page is where
+        # it was (none for a shell block, which runs in a process of its own).
+        page = str(self.path.resolve())
+        lines = [entry.lineno + 1 for entry in excinfo.traceback if str(entry.path) == page]
+        at = f"; it was at {rel(self.path)}:{lines[-1]}: {linecache.getline(page, lines[-1]).strip()}" \
+            if lines else ""
+        return (f"{(self.running or self.blocks[0]).where}: this block was still running after "
+                f"{self.limit:g} s (snippet_timeout in pyproject.toml){at}")
 
     def reportinfo(self):
         return self.path, self.blocks[0].line - 1, f"{self.blocks[0].where}"
@@ -466,11 +504,17 @@ def _run_shell(block: Block) -> str:
     # that refuses (curl, wget and pip honour it).
     env = dict(os.environ, http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
                HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
-    done = subprocess.run([*_netns(), "/bin/bash", "-c", block.code], capture_output=True, text=True,
-                          env=env)
-    if done.returncode:
-        raise SnippetFailure(f"{block.where}: exit status {done.returncode}\n{done.stderr}")
-    return done.stdout
+    # In a session of its own: a block stopped midway (snippet_timeout) leaves no process behind.
+    with subprocess.Popen([*_netns(), "/bin/bash", "-c", block.code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env, start_new_session=True) as shell:
+        try:
+            out, err = shell.communicate()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(shell.pid, signal.SIGKILL)
+    if shell.returncode:
+        raise SnippetFailure(f"{block.where}: exit status {shell.returncode}\n{err}")
+    return out
 
 
 def _check_output(block: Block, out: str):

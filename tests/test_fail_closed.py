@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -19,7 +20,8 @@ from tests.conftest import ROOT
 FENCE = "```"
 
 
-def run_snippets(tmp_path, markdown: str, *args: str) -> subprocess.CompletedProcess:
+def run_snippets(tmp_path, markdown: str, *args: str,
+                 timeout: float | None = None) -> subprocess.CompletedProcess:
     page = tmp_path / "docs" / "page.md"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(textwrap.dedent(markdown).replace("'''", FENCE), encoding="utf-8")
@@ -28,7 +30,8 @@ def run_snippets(tmp_path, markdown: str, *args: str) -> subprocess.CompletedPro
         [sys.executable, "-m", "pytest", "-p", "tests.snippets", "-p", "no:cacheprovider",
          "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), *args,
          str(page.parent)],   # the folder: a page named alone also gets its site checks
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        timeout=timeout)
 
 
 def build(tmp_path, markdown: str) -> subprocess.CompletedProcess:
@@ -85,6 +88,74 @@ def test_a_wrong_shown_output_fails(tmp_path):
     assert done.returncode == 1
     assert "docs/page.md:1: output differs from the page" in done.stdout
     assert "-41" in done.stdout and "+42" in done.stdout
+
+
+def test_a_block_that_never_returns_fails_with_the_line_it_was_at(tmp_path):
+    done = run_snippets(tmp_path, """\
+        '''python
+        import time
+        '''
+
+        <!--pytest-codeblocks:cont-->
+        '''python
+        def wait():
+            while True:
+                time.sleep(0.05)
+
+        wait()
+        '''
+
+        '''bash
+        sleep 600 & echo $! > PIDFILE; wait; echo done
+        '''
+
+        <!--pytest-codeblocks:expected-output-->
+        '''text
+        done
+        '''
+        """.replace("PIDFILE", str(tmp_path / "sleep.pid")), "-o", "snippet_timeout=2", timeout=120)
+    assert done.returncode == 1, done.stdout
+    assert ("docs/page.md:6: this block was still running after 2 s (snippet_timeout in pyproject.toml);"
+            " it was at docs/page.md:9: time.sleep(0.05)") in done.stdout
+    # A shell block runs in processes of its own: named, and every one of them stopped.
+    assert "docs/page.md:14: this block was still running after 2 s" in done.stdout
+    assert "2 failed" in done.stdout
+    sleeper = int((tmp_path / "sleep.pid").read_text())
+    time.sleep(0.5)   # SIGKILL is delivered asynchronously
+    assert not _alive(sleeper), "the stopped block left a process running"
+
+
+def test_a_block_stuck_in_c_code_ends_the_run_with_its_line(tmp_path):
+    # deque() consumes the endless count() inside C: no signal handler runs until it returns.
+    done = run_snippets(tmp_path, """\
+        '''python
+        import collections
+        import itertools
+
+        collections.deque(itertools.count(), maxlen=0)
+        '''
+        """, "-o", "snippet_timeout=1", timeout=120)
+    assert done.returncode != 0, done.stdout
+    assert "Timeout" in done.stderr and 'docs/page.md", line 5 in <module>' in done.stderr, done.stderr
+
+
+def test_any_other_check_that_never_returns_fails_the_run(tmp_path):
+    # The project's own settings (pyproject.toml), one planted test that hangs, a short limit.
+    (tmp_path / "test_hangs.py").write_text("import time\n\n\ndef test_hangs():\n    time.sleep(600)\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+         "-n0", "-o", "timeout=2", str(tmp_path / "test_hangs.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    shown = done.stdout + done.stderr
+    assert done.returncode != 0, shown
+    assert "Timeout" in shown and 'test_hangs.py", line 5, in test_hangs' in shown, shown
+
+
+def _alive(pid: int) -> bool:
+    try:   # a zombie (Z) is dead, only not yet reaped
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_printing_without_showing_the_output_fails(tmp_path):

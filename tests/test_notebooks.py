@@ -142,21 +142,12 @@ def test_two_examples_at_a_time_each_keep_to_half_of_the_cores(tmp_path, monkeyp
     assert sorted(os.sched_getaffinity(0)) == cores   # the build's own threads keep every core
 
 
-def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
+def _build_with_example(tmp_path, script: str, **env: str) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` of a one-page book with one example, examples/broken.py."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text("# Book\n")
     (tmp_path / "examples").mkdir()
-    (tmp_path / "examples" / "broken.py").write_text(textwrap.dedent("""\
-        # %% [markdown]
-        # # Broken
-
-        # %%
-        x = 1
-
-        # %%
-        y = 2
-        z = y / (x - 1)
-        """))
+    (tmp_path / "examples" / "broken.py").write_text(textwrap.dedent(script))
     (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
         INHERIT: {ROOT / "mkdocs.yml"}
         nav: [index.md, examples/broken.py]
@@ -168,15 +159,47 @@ def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
         theme: {{name: material, custom_dir: {ROOT / "overrides"}}}
         watch: []
         """))
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path,
-                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1", **env), capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_a_failing_example_is_reported_once_with_its_line(tmp_path):
+    done = _build_with_example(tmp_path, """\
+        # %% [markdown]
+        # # Broken
+
+        # %%
+        x = 1
+
+        # %%
+        y = 2
+        z = y / (x - 1)
+        """)
     log = done.stdout + done.stderr
     assert done.returncode != 0
     headline = "examples/broken.py:9: this example failed (ZeroDivisionError: division by zero)"
     assert headline in log, log[-3000:]
     assert log.count("ZeroDivisionError: division by zero") <= 2   # the headline and the traceback's
     assert "\x1b[" not in log
+
+
+def test_an_example_cell_that_never_returns_fails_the_build_with_its_line(tmp_path):
+    done = _build_with_example(tmp_path, """\
+        # %% [markdown]
+        # # Stuck
+
+        # %%
+        import time
+
+        # %%
+        while True:
+            time.sleep(0.1)
+        """, BOOK_CELL_TIMEOUT="3")
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    headline = "examples/broken.py:8: this cell was still running after 3 s (BOOK_CELL_TIMEOUT)"
+    assert headline in log, log[-3000:]
 
 
 def test_a_failed_site_build_is_reported_plainly_by_one_test(tmp_path, monkeypatch):
