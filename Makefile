@@ -19,7 +19,8 @@ QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory'
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# The install stamp is keyed on the lock's content: a changed pin reinstalls, nothing else does.
+# The install stamp is keyed on the lock's content, by its name (no prerequisite: a date says
+# nothing here): a changed pin reinstalls; a lock git touched, or a venv CI restored, does not.
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 # Node tools, pinned by bench/package-lock.json: linkinator (make test) and Lighthouse (make bench),
 # installed into bench/node_modules; like the Python stamp, keyed on the lock's content.
@@ -43,7 +44,7 @@ NETNS := $(shell unshare -rn true 2>/dev/null && echo 'unshare -rn sh -c "ip lin
 
 .PHONY: serve page build test pdf test-latest figures bench lock vendor-katex clean node
 
-$(STAMP): requirements.lock
+$(STAMP):
 	@echo "Installing requirements.lock into .venv: the first time about 4 GB (PyTorch, TensorFlow, ...),"
 	@echo "3-10 minutes depending on the network; after a change of the lock, only what changed."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,7 +68,7 @@ $(KERNEL): $(STAMP)
 
 # Without npm the link check is skipped (with a warning; under CI it fails), the rest still runs.
 node: $(NODE_STAMP)
-$(NODE_STAMP): bench/package-lock.json
+$(NODE_STAMP):
 	@if command -v npm >/dev/null; then \
 	  echo "npm ci (bench/package-lock.json) into bench/node_modules"; \
 	  cd bench && npm ci --no-audit --no-fund --loglevel=error && touch $(abspath $@); \

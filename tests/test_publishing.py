@@ -9,7 +9,11 @@
 The Makefile is read with `make -n` (what it would run), never run here.
 """
 
+import hashlib
+import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -62,6 +66,39 @@ def test_the_workflow_deploys_what_the_tests_checked():
     runs = " ".join(s.get("run", "") for s in deploy["steps"])
     assert "make" not in runs and "mkdocs" not in runs, "the deploy job must not build again"
     assert deploy["needs"] == "test"
+
+
+def test_ci_reuses_the_venv_of_the_same_lock_and_python():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
+    test = workflow["jobs"]["test"]
+    steps = [s.get("uses", "") + " " + s.get("run", "") for s in test["steps"]]
+    cache = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == ".venv"
+    key = cache["with"]["key"]
+    assert "hashFiles('requirements.lock')" in key and "steps.python.outputs.python-version" in key
+    assert steps.index(cache["uses"] + " ") < next(i for i, s in enumerate(steps) if ".ci/run" in s)
+    assert test["timeout-minutes"] <= 120
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def test_a_restored_install_of_the_same_lock_is_not_redone(tmp_path):
+    # What CI's cache restores: .venv holding the stamp named after the lock's hash, older than the
+    # lock a fresh checkout writes. make takes it as installed (and the node tools alike).
+    for name in ["Makefile", "requirements.lock", "bench/package-lock.json"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    stamps = [f".venv/.installed-{_hash(tmp_path / 'requirements.lock')}",
+              f"bench/node_modules/.installed-{_hash(tmp_path / 'bench/package-lock.json')}"]
+    for stamp in stamps:
+        (tmp_path / stamp).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / stamp).touch()
+        os.utime(tmp_path / stamp, (0, 0))
+    done = subprocess.run(["make", "-n", *stamps], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "pip install" not in done.stdout and "npm ci" not in done.stdout, done.stdout
 
 
 def test_setup_finds_the_cpu_torch_wheel_and_says_what_it_does():
