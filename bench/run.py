@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, launch, serve  # noqa: E402
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, chromium_env, launch, serve  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
@@ -223,7 +223,8 @@ def lighthouse_once(url: str, desktop: bool, out: Path) -> dict:
     if desktop:
         cmd.append("--preset=desktop")
     load = os.getloadavg()[0]
-    subprocess.run(cmd, check=True, env=dict(ENV, CHROME_PATH=CHROMIUM), capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True,
+                   env=dict(ENV, CHROME_PATH=CHROMIUM, FONTCONFIG_FILE=chromium_env()["FONTCONFIG_FILE"]))
     report = json.loads(out.read_text())
     scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
     metrics = {m: report["audits"][m]["numericValue"] for m in

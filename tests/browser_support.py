@@ -7,10 +7,16 @@
 * `launch(playwright)` starts the system's chromium through Playwright (never a downloaded browser),
   with the flags that stop Chromium's own background traffic (updates, sync, safe browsing): on this
   closed network those requests would fail, and they are no part of the site.
+* `chromium_env()`: the environment chromium runs in, with a Chinese font. A reader's phone draws
+  Chinese in a CJK font (Android's is Noto Sans CJK); a bare CI machine has none and would draw
+  boxes, and every check of a page's layout would measure those. Chromium finds fonts through
+  fontconfig, so it is given a configuration: the system's fonts plus Noto Sans CJK SC, the font
+  mplfonts ships (in the lock already, for the figures' Chinese labels).
 """
 
 import gzip as gzip_module
 import http.server
+import importlib.util
 import mimetypes
 import os
 import threading
@@ -18,6 +24,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -34,7 +41,39 @@ def chromium_missing() -> str | None:
 
 
 def launch(playwright, **kwargs):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, **kwargs)
+    """The browser (sync or async Playwright, whichever `playwright` is)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=chromium_env(),
+                                      **kwargs)
+
+
+CJK_FONT = "NotoSansCJKsc-Regular.otf"
+_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>{fonts}</dir>
+  <selectfont>
+    <rejectfont><glob>{fonts}/*</glob></rejectfont>
+    <acceptfont><glob>{fonts}/{font}</glob></acceptfont>
+  </selectfont>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+
+
+def chromium_env() -> dict[str, str]:
+    """os.environ, with FONTCONFIG_FILE naming a configuration that adds the CJK font."""
+    spec = importlib.util.find_spec("mplfonts")   # not imported: it would import matplotlib
+    fonts = Path(spec.submodule_search_locations[0]) / "fonts"
+    folder = ROOT / ".cache" / "fontconfig"
+    text = _FONTCONFIG.format(fonts=fonts, font=CJK_FONT, cache=folder / "cache")
+    conf = folder / "fonts.conf"
+    if not conf.exists() or conf.read_text() != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"fonts.conf.{os.getpid()}"   # several processes may write it at once
+        partial.write_text(text)
+        partial.replace(conf)
+    return dict(os.environ, FONTCONFIG_FILE=str(conf))
 
 
 class _CountingWriter:

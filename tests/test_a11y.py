@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, chromium_missing, serve
+from tests.browser_support import chromium_missing, launch, serve
 from tests.conftest import ROOT
 from tests.test_browser import PAGES
 
@@ -220,7 +220,7 @@ async def _audit_all(site: Path, paths: list[str] = PAGES) -> dict:
     gate = asyncio.Semaphore(PARALLEL)
     with serve(site) as base:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await launch(playwright)
             found = await asyncio.gather(*(_audit(browser, base, path, gate) for path in paths))
             await browser.close()
     return dict(zip(paths, found, strict=True))

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser_support import chromium_missing, launch, serve
+from tests.browser_support import CJK_FONT, chromium_missing, launch, serve
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -666,6 +666,24 @@ def test_chinese_text_is_not_kerned(reader):
         .map((s) => [s, getComputedStyle(document.querySelector(s)).fontFeatureSettings])
         .filter(([, features]) => /kern/.test(features))""")
     assert not kerned, f"text with font-feature-settings \"kern\": {kerned}"
+
+
+def test_chinese_is_drawn_in_a_chinese_font(reader):
+    # What every check of a page's layout measures: the glyphs of a CJK font, as on a reader's
+    # phone, not the boxes of a machine without one (browser_support.chromium_env adds the font).
+    page = reader.open("ch1-background/definition/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    for selector in ["article h1", "article p", ".md-header__topic .md-ellipsis"]:
+        chinese = len(re.findall(r"[\u4e00-\u9fff]", page.evaluate(
+            "(s) => [...document.querySelector(s).childNodes].filter((n) => n.nodeType === 3)"
+            ".map((n) => n.textContent).join('')", selector)))
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        cjk = sum(f["glyphCount"] for f in fonts if f["postScriptName"] == CJK_FONT.removesuffix(".otf"))
+        assert chinese and cjk >= chinese, f"{selector}: {chinese} Chinese characters, drawn in {fonts}"
 
 
 # Runs in the page: the element that has keyboard focus, where it is, and what it is called.
