@@ -86,6 +86,13 @@ _STDERR = os.fdopen(os.dup(2), "w")
 
 # --- pytest integration ------------------------------------------------------------------------
 
+@pytest.hookimpl(tryfirst=True)   # before xdist's own count, which ignores the cores we are given
+def pytest_xdist_auto_num_workers(config):
+    # `-n auto`: a worker per core this process may use, at most 4: each worker imports PyTorch and
+    # TensorFlow (about a gigabyte), and the book's pages are too few for more to help.
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
 def pytest_addoption(parser):
     parser.addini("snippet_timeout", "seconds a chain of code blocks may run before it fails", default="300")
 

@@ -60,7 +60,8 @@ RULES = {
     ("dark", 375): [("header", COLOUR)],
 }
 assert next(iter(RULES)) == ("light", 1280), "the every-rule audit comes first: it alone sees the MathML"
-PARALLEL = 3  # pages audited at once, each in its own browser context (2 cores: one waits on I/O)
+# Pages audited at once, each in its own browser context: one more than the cores (one waits on I/O).
+PARALLEL = len(os.sched_getaffinity(0)) + 1
 
 _AUDIT_JS = """async ([scope, rules, wcag]) => {
   const options = {resultTypes: ["violations"],

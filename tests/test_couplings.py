@@ -9,11 +9,13 @@ fails here, in `make test`, not only in `make bench` or in a reader's browser.
 * every package the tests, hooks and bench import is declared in pyproject.toml;
 * hooks/examples.py is one module, though mkdocs and the other hooks import it by two names; no
   hook imports the tests;
-* pytest-codeblocks reads every page as the book's runner does (README: what the runner adds).
+* pytest-codeblocks reads every page as the book's runner does (README: what the runner adds);
+* pytest-xdist's `-n auto` takes a worker per core the run is given, at most 4.
 """
 
 import ast
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -197,3 +199,16 @@ def test_pytest_codeblocks_reads_the_page_as_the_runner_does(page, tmp_path):
 def _lines(code: str) -> list[str]:
     # pytest-codeblocks drops the blank lines of an indented block (a tab, a collapsed answer).
     return [line for line in code.splitlines() if line.strip()]
+
+
+def test_xdist_takes_a_worker_per_core_given_at_most_four(monkeypatch):
+    # The run's own wiring: given one core (taskset), `-n auto` starts one worker, not one per core
+    # of the machine (xdist's own count, which the book's hook goes before).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    done = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "pytest", "tests/test_lock.py"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert re.search(r"created: 1/1 worker\b", done.stdout), done.stdout
+    from tests import snippets  # and at most four, whatever the machine has
+    for cores, workers in [(2, 2), (3, 3), (16, 4)]:
+        monkeypatch.setattr(snippets.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert snippets.pytest_xdist_auto_num_workers(None) == workers
