@@ -70,9 +70,9 @@ def chromium_env() -> dict[str, str]:
     conf = folder / "fonts.conf"
     if not conf.exists() or conf.read_text() != text:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f"fonts.conf.{os.getpid()}"   # several processes may write it at once
-        partial.write_text(text)
-        partial.replace(conf)
+        written = folder / f"fonts.conf.{os.getpid()}"   # several processes may write it at once
+        written.write_text(text)
+        written.replace(conf)
     return dict(os.environ, FONTCONFIG_FILE=str(conf))
 
 
