@@ -81,7 +81,7 @@ if "PYTEST_XDIST_WORKER" in os.environ:
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".gif"}
 # The terminal's stderr, taken before pytest captures it: where a chain stuck in C code, which no
 # signal interrupts, has every thread's stack printed before the process is ended.
-_STDERR = os.fdopen(os.dup(2), "w")
+_STDERR = os.dup(2)
 
 
 # --- pytest integration ------------------------------------------------------------------------
