@@ -216,6 +216,10 @@ def bench_pages(site: Path) -> dict:
 
 
 # --- readers: Lighthouse ----------------------------------------------------------------------
+# Lighthouse starts chromium itself: the same chromium, with the same Chinese font, as the tests'.
+_LIGHTHOUSE_ENV = dict(ENV, CHROME_PATH=CHROMIUM, FONTCONFIG_FILE=chromium_env()["FONTCONFIG_FILE"])
+
+
 def lighthouse_once(url: str, desktop: bool, out: Path) -> dict:
     flags = " ".join(["--headless=new", *CHROMIUM_ARGS])
     cmd = [LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={out}",
@@ -223,8 +227,7 @@ def lighthouse_once(url: str, desktop: bool, out: Path) -> dict:
     if desktop:
         cmd.append("--preset=desktop")
     load = os.getloadavg()[0]
-    subprocess.run(cmd, check=True, capture_output=True,
-                   env=dict(ENV, CHROME_PATH=CHROMIUM, FONTCONFIG_FILE=chromium_env()["FONTCONFIG_FILE"]))
+    subprocess.run(cmd, check=True, capture_output=True, env=_LIGHTHOUSE_ENV)
     report = json.loads(out.read_text())
     scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
     metrics = {m: report["audits"][m]["numericValue"] for m in

@@ -117,6 +117,7 @@ class MarkdownFile(pytest.File):
             raise self.CollectError(str(e)) from None
         found = chains(blocks, groups)
         heads = [chain[0].line for _, chain in found]
+        limit = float(self.config.getini("snippet_timeout"))
         _RECORD.collected(self.path, found, blocks, groups)
         for choice, chain in found:
             name = f"line {chain[0].line}"
@@ -126,8 +127,8 @@ class MarkdownFile(pytest.File):
             item.blocks = chain
             # A block that never returns fails with its line instead of holding the run forever
             # (a signal: the failure is raised inside the block's code, where it was).
-            item.limit = float(self.config.getini("snippet_timeout"))
-            item.add_marker(pytest.mark.timeout(item.limit, method="signal"))
+            item.limit = limit
+            item.add_marker(pytest.mark.timeout(limit, method="signal"))
             if chain[0].skip is not None:
                 item.add_marker(pytest.mark.skip(reason=f"line {chain[0].line}: {chain[0].skip}"))
             yield item
